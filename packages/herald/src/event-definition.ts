@@ -1,0 +1,69 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { configError, ErrorCodes, HeraldError } from './errors.ts';
+
+/**
+ * A typed event contract: its CloudEvents `type`, the topic it is published to, how to derive its partition key
+ * and subject, and a Standard Schema (zod, valibot, arktype...) that validates it on both sides. The same
+ * definition types `publish` and the handler.
+ */
+export interface EventDefinition<Schema extends StandardSchemaV1 = StandardSchemaV1> {
+  // `key` and `subject` use method syntax on purpose: it lets any definition be passed where
+  // `EventDefinition` (of unknown data) is expected.
+  readonly type: string;
+  readonly topic: string;
+  readonly schema: Schema;
+  /** Derives the partition key; events with equal keys are handled in publish order. */
+  key?(data: StandardSchemaV1.InferOutput<Schema>): string;
+  /** Derives the CloudEvents `subject`. Defaults to the partition key. */
+  subject?(data: StandardSchemaV1.InferOutput<Schema>): string;
+}
+
+/** The data type an event definition's schema accepts as input (what `publish` takes). */
+export type EventInput<D extends EventDefinition> = StandardSchemaV1.InferInput<D['schema']>;
+/** The data type a handler receives (the schema's output). */
+export type EventData<D extends EventDefinition> = StandardSchemaV1.InferOutput<D['schema']>;
+
+const TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9._-]*$/;
+const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Declares an event contract. Checks the type and topic names at once, so a typo fails at start-up.
+ */
+export function defineEvent<Schema extends StandardSchemaV1>(
+  definition: EventDefinition<Schema>,
+): EventDefinition<Schema> {
+  if (!TYPE_PATTERN.test(definition.type)) {
+    throw configError('type', 'a name of letters, digits, ".", "_" or "-"', definition.type);
+  }
+  if (!TOPIC_PATTERN.test(definition.topic)) {
+    throw configError('topic', 'a name of letters, digits, ".", "_" or "-"', definition.topic);
+  }
+  if (typeof definition.schema?.['~standard']?.validate !== 'function') {
+    throw configError('schema', 'a Standard Schema (zod 4, valibot, arktype...)', typeof definition.schema);
+  }
+  return Object.freeze({ ...definition });
+}
+
+/**
+ * Validates data against a definition's schema. Throws a permanent `HERALD_VALIDATION` error listing every issue
+ * with its path.
+ */
+export async function validateData<D extends EventDefinition>(
+  definition: D,
+  data: unknown,
+): Promise<EventData<D>> {
+  let result = definition.schema['~standard'].validate(data);
+  if (result instanceof Promise) result = await result;
+  if (result.issues) {
+    const issues = result.issues.map((issue) => ({
+      path: (issue.path ?? []).map((p) => (typeof p === 'object' ? p.key : p)).join('.'),
+      message: issue.message,
+    }));
+    const text = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+    throw new HeraldError(ErrorCodes.VALIDATION, `Invalid ${definition.type}: ${text}`, {
+      permanent: true,
+      details: { type: definition.type, issues },
+    });
+  }
+  return result.value;
+}

@@ -1,0 +1,31 @@
+import { describeError, ErrorCodes, isPermanent } from '../errors.ts';
+import { named, type Middleware } from '../middleware.ts';
+
+/** The reason stored with a dead-lettered event, derived from its error. */
+export function deadLetterReason(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === ErrorCodes.VALIDATION) return 'validation';
+  if (code === ErrorCodes.DECODE) return 'decode';
+  if (isPermanent(error)) return 'permanent-error';
+  return 'max-attempts';
+}
+
+/**
+ * The outermost failure handler: any error that reaches it moves the event to the group's dead-letter queue,
+ * with the error (message, code, stack), the attempts, the reason, the group and the original
+ * topic/partition/offset. The group then moves on.
+ */
+export function deadLetter(): Middleware {
+  return named('dead-letter', (next) => async (context) => {
+    try {
+      await next(context);
+    } catch (error) {
+      if (context.settled) throw error;
+      await context.deadLetter({
+        error: describeError(error),
+        attempts: context.delivery.attempt,
+        reason: deadLetterReason(error),
+      });
+    }
+  });
+}

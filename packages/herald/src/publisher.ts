@@ -1,0 +1,102 @@
+import { currentEvent, lineageFrom } from './causation.ts';
+import { encodeEvent, JSON_CONTENT_TYPE } from './codec.ts';
+import { configError } from './errors.ts';
+import { validateData, type EventData, type EventDefinition, type EventInput } from './event-definition.ts';
+import { newEventId, type CloudEvent } from './message.ts';
+import type { Transport, TransportRecord } from './transport.ts';
+
+/** Per-publish overrides of the envelope. */
+export interface PublishOptions {
+  /** Overrides the definition's partition key. */
+  readonly key?: string;
+  readonly subject?: string;
+  /** Defaults to the handled event's correlation id, or to the new event's own id at the start of a flow. */
+  readonly correlationId?: string;
+  /** Defaults to the id of the event being handled, if any. */
+  readonly causationId?: string;
+  readonly traceparent?: string;
+  readonly tracestate?: string;
+  readonly id?: string;
+  readonly time?: Date;
+  readonly extensions?: Readonly<Record<string, string>>;
+}
+
+/** Publishes typed events. The data is validated against the definition's schema before anything is sent. */
+export interface Publisher {
+  /** Resolves with the event once the transport acknowledged it (at its durability). */
+  publish<D extends EventDefinition>(
+    definition: D,
+    data: EventInput<D>,
+    options?: PublishOptions,
+  ): Promise<CloudEvent<EventData<D>>>;
+}
+
+/**
+ * Builds a validated CloudEvent from a definition and data. Correlation and causation come from `options`, else
+ * from the event being handled in this async context (see `runHandling`), else the event starts a new flow.
+ * Throws `HERALD_VALIDATION` (permanent) when the data does not match the schema.
+ */
+export async function createEvent<D extends EventDefinition>(
+  source: string,
+  definition: D,
+  data: EventInput<D>,
+  options: PublishOptions = {},
+): Promise<CloudEvent<EventData<D>>> {
+  const value = await validateData(definition, data);
+  const id = options.id ?? newEventId();
+  const parent = currentEvent();
+  const lineage = parent ? lineageFrom(parent) : undefined;
+  const key = options.key ?? definition.key?.(value);
+  const subject = options.subject ?? definition.subject?.(value) ?? key;
+  const traceparent = options.traceparent ?? parent?.traceparent;
+  const tracestate = options.tracestate ?? (options.traceparent ? undefined : parent?.tracestate);
+  return {
+    specversion: '1.0',
+    id,
+    source,
+    type: definition.type,
+    time: (options.time ?? new Date()).toISOString(),
+    datacontenttype: JSON_CONTENT_TYPE,
+    data: value,
+    correlationid: options.correlationId ?? lineage?.correlationid ?? id,
+    ...((options.causationId ?? lineage?.causationid)
+      ? { causationid: options.causationId ?? lineage!.causationid }
+      : {}),
+    ...(key === undefined ? {} : { partitionkey: key }),
+    ...(subject === undefined ? {} : { subject }),
+    ...(traceparent === undefined ? {} : { traceparent }),
+    ...(tracestate === undefined ? {} : { tracestate }),
+    ...(options.extensions === undefined ? {} : { extensions: options.extensions }),
+  };
+}
+
+/** Options of {@link createPublisher}. */
+export interface PublisherOptions {
+  readonly transport: Transport;
+  /** The CloudEvents `source` of every event this publisher creates (e.g. `/shop/order-service`). */
+  readonly source: string;
+}
+
+/** Checks a CloudEvents source option. */
+export function checkSource(source: unknown): asserts source is string {
+  if (typeof source !== 'string' || source.length === 0) {
+    throw configError('source', 'a non-empty URI reference such as "/shop/order-service"', source);
+  }
+}
+
+/**
+ * A publisher straight to a transport: each `publish` resolves when the transport acknowledged the event. For
+ * publishing atomically with a database change, use an outbox instead.
+ */
+export function createPublisher(options: PublisherOptions): Publisher {
+  checkSource(options.source);
+  const { transport, source } = options;
+  return {
+    async publish(definition, data, publishOptions) {
+      const event = await createEvent(source, definition, data, publishOptions);
+      const record: TransportRecord = encodeEvent(definition.topic, event);
+      await transport.publish([record]);
+      return event;
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export * from './contract-suite.ts';
+export * from './test-schema.ts';
+export * from './wait.ts';

@@ -1,0 +1,11 @@
+import { logTransport, MemoryLogStore } from '@herald/core';
+import { runContractSuite } from '@herald/core/testing';
+
+// One store plays the broker; each create() is a client of it, as separate processes are of a real broker.
+const store = new MemoryLogStore({ sessionTimeoutMs: 300 });
+
+runContractSuite({
+  name: 'memory',
+  create: () => logTransport(store, { pollIntervalMs: 20, commitIntervalMs: 5 }),
+  rebalanceMs: 400,
+});

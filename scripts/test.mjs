@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Runs the test files with node's test runner under tsx.
+//   node scripts/test.mjs            every test: unit, integration (*.int.test.ts) and end-to-end (*.e2e.test.ts)
+//   node scripts/test.mjs --unit     unit tests only: in-process, milliseconds, no servers
+//   node scripts/test.mjs FILE...    the given files
+// Node 20's runner does not expand globs, so the files are listed here.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const explicit = args.filter((a) => !a.startsWith('--'));
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...findTests(path));
+    else if (name.endsWith('.test.ts')) out.push(path);
+  }
+  return out;
+}
+
+const isUnit = (file) => !/\.(int|e2e)\.test\.ts$/.test(file);
+const files =
+  explicit.length > 0
+    ? explicit
+    : ['packages', 'shop', 'bench']
+        .flatMap((dir) => findTests(join(root, dir)))
+        .filter((file) => !unitOnly || isUnit(file))
+        .map((file) => relative(root, file))
+        .sort();
+
+if (files.length === 0) {
+  console.error('No test files found.');
+  process.exit(1);
+}
+
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
+  { cwd: root, stdio: 'inherit', env: process.env },
+);
+process.exit(result.status ?? 1);
