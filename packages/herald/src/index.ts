@@ -15,6 +15,7 @@ export * from './middleware/retry.ts';
 export * from './middleware/redelivery.ts';
 export * from './middleware/dead-letter.ts';
 export * from './middleware/idempotency.ts';
+export * from './middleware/timeout.ts';
 export * from './router.ts';
 export * from './log/log-store.ts';
 export * from './log/assignment.ts';
