@@ -130,6 +130,11 @@ export interface TransportCapabilities {
   readonly orderedPerKey: boolean;
   /** `retryLater` honours its delay (otherwise it redelivers at once). */
   readonly delayedDelivery: boolean;
+  /**
+   * A record waiting for redelivery stays ahead of later records with the same key: they wait behind it while
+   * other keys flow. Without it, same-key records may overtake a record that is being retried.
+   */
+  readonly orderedRedelivery: boolean;
   /** The transport keeps a per-group dead-letter queue (`deadLetters`). */
   readonly deadLetterQueue: boolean;
   /** Groups can be moved to an offset or time (`seek`). */

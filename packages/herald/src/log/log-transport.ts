@@ -43,6 +43,7 @@ export function logTransport(store: LogStore, options: LogTransportOptions = {})
     crossProcess: store.crossProcess,
     orderedPerKey: true,
     delayedDelivery: true,
+    orderedRedelivery: true,
     deadLetterQueue: true,
     replay: true,
   };
