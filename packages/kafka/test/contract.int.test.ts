@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { runContractSuite } from '@herald/core/testing';
+import { brokerReachable, brokers, createTransport } from './fixtures/kafka-target.ts';
+
+// Against the real broker: `scripts/kafka/broker.sh start`. Each test uses its own topics and groups.
+const reachable = await brokerReachable();
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+const hint = `No Kafka broker at ${brokers.join(',')}: start one with "scripts/kafka/broker.sh start"`;
+
+if (reachable) {
+  runContractSuite({
+    name: 'kafka',
+    create: createTransport,
+    childModule: fileURLToPath(new URL('./fixtures/kafka-target.ts', import.meta.url)),
+    rebalanceMs: 1500,
+    timeoutMs: 20_000,
+  });
+} else if (inCi) {
+  // Under CI a missing broker is a failure, never a skip.
+  it('transport contract: kafka needs its broker', () => assert.fail(hint));
+} else {
+  describe('transport contract: kafka', () => {
+    it('needs a broker', (t) => t.skip(hint));
+  });
+}
