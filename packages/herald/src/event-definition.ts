@@ -44,19 +44,13 @@ export function defineEvent<Schema extends StandardSchemaV1>(
   return Object.freeze({ ...definition });
 }
 
-/**
- * Validates data against a definition's schema. Throws a permanent `HERALD_VALIDATION` error listing every issue
- * with its path.
- */
-export async function validateData<D extends EventDefinition>(
+function checked<D extends EventDefinition>(
   definition: D,
-  data: unknown,
-): Promise<EventData<D>> {
-  let result = definition.schema['~standard'].validate(data);
-  if (result instanceof Promise) result = await result;
+  result: StandardSchemaV1.Result<unknown>,
+): EventData<D> {
   if (result.issues) {
     const issues = result.issues.map((issue) => ({
-      path: (issue.path ?? []).map((p) => (typeof p === 'object' ? p.key : p)).join('.'),
+      path: (issue.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.'),
       message: issue.message,
     }));
     const text = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
@@ -66,4 +60,31 @@ export async function validateData<D extends EventDefinition>(
     });
   }
   return result.value;
+}
+
+/**
+ * Validates data against a definition's schema. Throws a permanent `HERALD_VALIDATION` error listing every issue
+ * with its path.
+ */
+export async function validateData<D extends EventDefinition>(
+  definition: D,
+  data: unknown,
+): Promise<EventData<D>> {
+  return checked(definition, await definition.schema['~standard'].validate(data));
+}
+
+/**
+ * Validates synchronously, for code that cannot await (inside a better-sqlite3 transaction). Throws as
+ * {@link validateData}, and `HERALD_UNSUPPORTED` when the schema only validates asynchronously.
+ */
+export function validateDataSync<D extends EventDefinition>(definition: D, data: unknown): EventData<D> {
+  const result = definition.schema['~standard'].validate(data);
+  if (result instanceof Promise) {
+    throw new HeraldError(
+      ErrorCodes.UNSUPPORTED,
+      `The schema of ${definition.type} validates asynchronously: build the event with createEvent before the synchronous transaction (then outbox.add it)`,
+      { permanent: true },
+    );
+  }
+  return checked(definition, result);
 }

@@ -1,7 +1,13 @@
 import { currentEvent, lineageFrom } from './causation.ts';
 import { encodeEvent, JSON_CONTENT_TYPE } from './codec.ts';
 import { configError } from './errors.ts';
-import { validateData, type EventData, type EventDefinition, type EventInput } from './event-definition.ts';
+import {
+  validateData,
+  validateDataSync,
+  type EventData,
+  type EventDefinition,
+  type EventInput,
+} from './event-definition.ts';
 import { newEventId, type CloudEvent } from './message.ts';
 import type { Transport, TransportRecord } from './transport.ts';
 
@@ -32,24 +38,25 @@ export interface Publisher {
 }
 
 /**
- * Builds a validated CloudEvent from a definition and data. Correlation and causation come from `options`, else
- * from the event being handled in this async context (see `runHandling`), else the event starts a new flow.
- * Throws `HERALD_VALIDATION` (permanent) when the data does not match the schema.
+ * Builds the envelope of an event whose data is already validated. Correlation and causation come from
+ * `options`, else from the event being handled in this async context (see `runHandling`), else the event starts
+ * a new flow (its correlation id is its own id). Trace context is inherited the same way.
  */
-export async function createEvent<D extends EventDefinition>(
+export function buildEvent<D extends EventDefinition>(
   source: string,
   definition: D,
-  data: EventInput<D>,
+  value: EventData<D>,
   options: PublishOptions = {},
-): Promise<CloudEvent<EventData<D>>> {
-  const value = await validateData(definition, data);
+): CloudEvent<EventData<D>> {
   const id = options.id ?? newEventId();
   const parent = currentEvent();
   const lineage = parent ? lineageFrom(parent) : undefined;
   const key = options.key ?? definition.key?.(value);
   const subject = options.subject ?? definition.subject?.(value) ?? key;
+  const causationid = options.causationId ?? lineage?.causationid;
   const traceparent = options.traceparent ?? parent?.traceparent;
-  const tracestate = options.tracestate ?? (options.traceparent ? undefined : parent?.tracestate);
+  const tracestate =
+    options.tracestate ?? (options.traceparent === undefined ? parent?.tracestate : undefined);
   return {
     specversion: '1.0',
     id,
@@ -59,15 +66,39 @@ export async function createEvent<D extends EventDefinition>(
     datacontenttype: JSON_CONTENT_TYPE,
     data: value,
     correlationid: options.correlationId ?? lineage?.correlationid ?? id,
-    ...((options.causationId ?? lineage?.causationid)
-      ? { causationid: options.causationId ?? lineage!.causationid }
-      : {}),
+    ...(causationid === undefined ? {} : { causationid }),
     ...(key === undefined ? {} : { partitionkey: key }),
     ...(subject === undefined ? {} : { subject }),
     ...(traceparent === undefined ? {} : { traceparent }),
     ...(tracestate === undefined ? {} : { tracestate }),
     ...(options.extensions === undefined ? {} : { extensions: options.extensions }),
   };
+}
+
+/**
+ * Builds a validated CloudEvent (see {@link buildEvent} for the envelope). Throws `HERALD_VALIDATION`
+ * (permanent) when the data does not match the schema.
+ */
+export async function createEvent<D extends EventDefinition>(
+  source: string,
+  definition: D,
+  data: EventInput<D>,
+  options: PublishOptions = {},
+): Promise<CloudEvent<EventData<D>>> {
+  return buildEvent(source, definition, await validateData(definition, data), options);
+}
+
+/**
+ * {@link createEvent} without awaiting, for synchronous transactions (better-sqlite3). Throws
+ * `HERALD_UNSUPPORTED` for a schema that only validates asynchronously.
+ */
+export function createEventSync<D extends EventDefinition>(
+  source: string,
+  definition: D,
+  data: EventInput<D>,
+  options: PublishOptions = {},
+): CloudEvent<EventData<D>> {
+  return buildEvent(source, definition, validateDataSync(definition, data), options);
 }
 
 /** Options of {@link createPublisher}. */
