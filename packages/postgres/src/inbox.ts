@@ -1,0 +1,210 @@
+import type { Pool, PoolClient } from 'pg';
+import {
+  configError,
+  runHandling,
+  type CloudEvent,
+  type EventData,
+  type EventDefinition,
+  type EventInput,
+  type Handler,
+  type Inbox,
+  type PublishOptions,
+  type TransportRecord,
+} from '@herald/core';
+import { checkStoreOptions, type PostgresOutbox } from './outbox.ts';
+import { ensureSchema, quoted } from './schema.ts';
+import { databaseError, transaction, type Queryable } from './transaction.ts';
+
+/** Options of {@link postgresInbox}. */
+export interface PostgresInboxOptions {
+  readonly pool: Pool;
+  /** The service's schema: the inbox must live next to the state it protects. Created if missing. */
+  readonly schema: string;
+}
+
+/**
+ * The consumer side of effectively-once: a table of `(consumer_group, event_id)` pairs in the service's schema.
+ * The pair is inserted (`ON CONFLICT DO NOTHING`) in the same transaction as the handler's state change, first,
+ * so a redelivered event changes nothing, and a concurrent delivery of the same event waits on the first one's
+ * row lock and then sees it recorded (or, if the first rolled back, runs instead of it).
+ */
+export interface PostgresInbox extends Inbox {
+  readonly pool: Pool;
+  readonly schema: string;
+  /**
+   * Runs `work(client)` and records `(group, eventId)` in ONE transaction, and resolves `true`; resolves `false`
+   * without running `work` when the pair is recorded already. If `work` throws, nothing is recorded and nothing it
+   * wrote through `client` commits (the error propagates).
+   */
+  once(group: string, eventId: string, work: (client: PoolClient) => Promise<void>): Promise<boolean>;
+  /**
+   * Core's {@link Inbox} (for the `idempotency` middleware): the same as {@link PostgresInbox.once}. The
+   * transaction's client is passed to `work` and is also `currentTransaction()` inside it, so a handler behind the
+   * middleware writes its state atomically with the inbox record by using that client. Effects outside this
+   * database happen at least once.
+   */
+  runOnce(group: string, eventId: string, work: (client: PoolClient) => Promise<void>): Promise<boolean>;
+  /**
+   * Records `(group, eventId)` in the caller's transaction, for callers that manage it themselves. Resolves
+   * `false` when it is recorded already (then skip the work; the row is not locked by you). Call it before the
+   * state change.
+   */
+  record(client: Queryable, group: string, eventId: string): Promise<boolean>;
+  /** True when `(group, eventId)` is recorded (committed). */
+  has(group: string, eventId: string): Promise<boolean>;
+  /**
+   * Deletes pairs recorded before `before` and returns how many. Only prune past the longest time a transport may
+   * redeliver an event (retention of the log), or duplicates older than that would be handled again.
+   */
+  prune(before: Date): Promise<number>;
+}
+
+/**
+ * Creates (if missing) the schema and its tables, and returns its inbox. See {@link PostgresInbox} for the
+ * guarantee. Options are checked first (`HERALD_CONFIG`); an unreachable database rejects with
+ * `HERALD_TRANSPORT`.
+ */
+export async function postgresInbox(options: PostgresInboxOptions): Promise<PostgresInbox> {
+  checkStoreOptions(options);
+  const { pool, schema } = options;
+  await ensureSchema(pool, schema);
+  const s = quoted(schema);
+  const insertSql = `INSERT INTO ${s}.inbox (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`;
+
+  async function record(client: Queryable, group: string, eventId: string): Promise<boolean> {
+    try {
+      const result = await client.query(insertSql, [group, eventId]);
+      return result.rowCount === 1;
+    } catch (error) {
+      throw databaseError(`Could not record event ${eventId} for group ${group} in ${schema}.inbox`, error);
+    }
+  }
+
+  async function once(
+    group: string,
+    eventId: string,
+    work: (client: PoolClient) => Promise<void>,
+  ): Promise<boolean> {
+    // Claim first: a duplicate costs one insert and never runs `work`; a concurrent duplicate blocks here on the
+    // unique index until the first transaction ends.
+    return transaction(pool, async (client) => {
+      if (!(await record(client, group, eventId))) return false;
+      await work(client);
+      return true;
+    });
+  }
+
+  return {
+    pool,
+    schema,
+    once,
+    runOnce: once,
+    record,
+    async has(group, eventId) {
+      try {
+        const result = await pool.query(
+          `SELECT 1 FROM ${s}.inbox WHERE consumer_group = $1 AND event_id = $2`,
+          [group, eventId],
+        );
+        return result.rowCount === 1;
+      } catch (error) {
+        throw databaseError(`Could not read ${schema}.inbox`, error);
+      }
+    },
+    async prune(before) {
+      if (!(before instanceof Date) || Number.isNaN(before.getTime())) {
+        throw configError('before', 'a valid Date', before);
+      }
+      try {
+        const result = await pool.query(`DELETE FROM ${s}.inbox WHERE processed_at < $1`, [before]);
+        return result.rowCount ?? 0;
+      } catch (error) {
+        throw databaseError(`Could not prune ${schema}.inbox`, error);
+      }
+    },
+  };
+}
+
+/**
+ * What the work of a {@link postgresUnitOfWork} gets: the transaction's client and the outbox bound to it. The
+ * functions are closures, so destructuring them is safe.
+ */
+export interface PostgresUnitOfWork {
+  /** The client of the transaction: write the state change through it. */
+  readonly client: PoolClient;
+  /** The event being handled. */
+  readonly event: CloudEvent;
+  /**
+   * Stores a follow-up event in the outbox, in this transaction, with correlation and causation taken from the
+   * handled event (see {@link PostgresOutbox.emit}).
+   */
+  readonly emit: <D extends EventDefinition>(
+    definition: D,
+    data: EventInput<D>,
+    options?: PublishOptions,
+  ) => Promise<CloudEvent<EventData<D>>>;
+  /** Stores an already-built event for `topic` in this transaction (see {@link PostgresOutbox.add}). */
+  readonly add: (topic: string, event: CloudEvent) => Promise<void>;
+  /** Stores already-encoded records in this transaction (see {@link PostgresOutbox.addRecords}). */
+  readonly addRecords: (records: readonly TransportRecord[]) => Promise<void>;
+}
+
+/** Options of {@link postgresUnitOfWork}. */
+export interface PostgresUnitOfWorkOptions {
+  readonly inbox: PostgresInbox;
+  /** The outbox for follow-up events; it must be on the inbox's pool (one transaction). */
+  readonly outbox: PostgresOutbox;
+}
+
+/** Runs handlers as one transaction each: see {@link postgresUnitOfWork}. */
+export interface PostgresUnitOfWorkRunner {
+  /**
+   * Runs `work` for `event` in ONE transaction with the inbox record of `(group, event.id)` and every event
+   * `work` emits. Resolves `false` (nothing run) for a duplicate. If `work` throws, nothing commits.
+   */
+  run(group: string, event: CloudEvent, work: (uow: PostgresUnitOfWork) => Promise<void>): Promise<boolean>;
+  /**
+   * A router handler doing {@link PostgresUnitOfWorkRunner.run} with the router's group. A throw rolls back and
+   * fails the delivery (retry, redelivery, dead-letter); a redelivery after success is acked without running
+   * `work`.
+   */
+  handler<D extends EventDefinition>(
+    work: (event: CloudEvent<EventData<D>>, uow: PostgresUnitOfWork) => Promise<void>,
+  ): Handler<D>;
+}
+
+/**
+ * The whole unit of work of a handler in one PostgreSQL transaction: inbox record, the state change, and the
+ * outbox writes of follow-up events. Effects in this database happen exactly once per `(group, event id)`, and
+ * follow-up events are published if and only if the state change committed (at least once, by the relay).
+ */
+export function postgresUnitOfWork(options: PostgresUnitOfWorkOptions): PostgresUnitOfWorkRunner {
+  const { inbox, outbox } = options;
+  if (typeof inbox?.once !== 'function') throw configError('inbox', 'a postgresInbox', typeof inbox);
+  if (typeof outbox?.addRecords !== 'function')
+    throw configError('outbox', 'a postgresOutbox', typeof outbox);
+  if (inbox.pool !== outbox.pool) {
+    throw configError('outbox', "an outbox on the inbox's pool (one transaction)", outbox.schema);
+  }
+  const runner: PostgresUnitOfWorkRunner = {
+    run(group, event, work) {
+      return runHandling(event, () =>
+        inbox.once(group, event.id, (client) =>
+          work({
+            client,
+            event,
+            emit: (definition, data, publishOptions) => outbox.emit(client, definition, data, publishOptions),
+            add: (topic, added) => outbox.add(client, topic, added),
+            addRecords: (records) => outbox.addRecords(client, records),
+          }),
+        ),
+      );
+    },
+    handler(work) {
+      return async (event, context) => {
+        await runner.run(context.group, event, (uow) => work(event, uow));
+      };
+    },
+  };
+  return runner;
+}
