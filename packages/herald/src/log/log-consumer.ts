@@ -111,16 +111,20 @@ export class LogConsumer {
     wake?.();
   }
 
-  #scheduleHeartbeat(): void {
+  #heartbeatSoon(): void {
+    if (this.#stopping || this.#heartbeatTimer === undefined) return;
+    clearTimeout(this.#heartbeatTimer);
+    this.#scheduleHeartbeat(0);
+  }
+
+  #scheduleHeartbeat(delayMs = Math.max(10, Math.floor(this.#store.sessionTimeoutMs / 3))): void {
     if (this.#stopping) return;
-    this.#heartbeatTimer = setTimeout(
-      () => {
-        this.#heartbeating = this.#heartbeat()
-          .catch((error: unknown) => this.#reportError(error))
-          .finally(() => this.#scheduleHeartbeat());
-      },
-      Math.max(10, Math.floor(this.#store.sessionTimeoutMs / 3)),
-    );
+    this.#heartbeatTimer = setTimeout(() => {
+      this.#heartbeatTimer = undefined;
+      this.#heartbeating = this.#heartbeat()
+        .catch((error: unknown) => this.#reportError(error))
+        .finally(() => this.#scheduleHeartbeat());
+    }, delayMs);
   }
 
   async #heartbeat(): Promise<void> {
@@ -368,9 +372,11 @@ export class LogConsumer {
       if (await this.#store.commit(this.#member, state.tp, position)) {
         state.lastCommitted = position;
       } else if (!state.revoked) {
-        // Another member owns it now (our lease lapsed or the group was seeked): stop reading it.
+        // Another member owns it now (our lease lapsed or the group was seeked): stop reading it, and ask for
+        // the current assignment now rather than at the next heartbeat.
         state.revoked = true;
         this.#states.delete(keyOf(state.tp));
+        this.#heartbeatSoon();
       }
     }
   }

@@ -112,7 +112,10 @@ export interface LogStore {
   deadLetter(group: string, record: StoredRecord, failure: DeadLetterFailure): Promise<void>;
   listDeadLetters(query: DeadLetterQuery): Promise<DeadLetter[]>;
   getDeadLetter(id: string): Promise<DeadLetter | undefined>;
-  /** Removes the dead letter and parks its record for its group, due now, attempt 1 (optionally new data). */
+  /**
+   * Removes the dead letter and parks its record for its group, due now, attempt 1 (optionally new data).
+   * Rejects with `HERALD_DEAD_LETTER_NOT_FOUND` for an unknown id, as `discardDeadLetter` does.
+   */
   replayDeadLetter(id: string, data?: Uint8Array): Promise<void>;
   discardDeadLetter(id: string): Promise<void>;
 

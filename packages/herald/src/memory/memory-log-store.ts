@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ErrorInfo } from '../errors.ts';
-import { configError } from '../errors.ts';
+import { configError, ErrorCodes, HeraldError } from '../errors.ts';
 import type {
   Assignment,
   LogStore,
@@ -40,6 +40,9 @@ interface Group {
   readonly owners: Map<string, { memberId: string; generation: number }>;
   readonly committed: Map<string, bigint>;
 }
+
+const notFound = (id: string): HeraldError =>
+  new HeraldError(ErrorCodes.DEAD_LETTER_NOT_FOUND, `No dead letter with id ${id}`);
 
 const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
 
@@ -246,14 +249,14 @@ export class MemoryLogStore implements LogStore {
 
   async replayDeadLetter(id: string, data?: Uint8Array): Promise<void> {
     const found = this.#deadLetters.get(id);
-    if (found === undefined) return;
+    if (found === undefined) throw notFound(id);
     this.#deadLetters.delete(id);
     const record = data === undefined ? found.storedRecord : { ...found.storedRecord, data };
     await this.park(found.group, record, 1, Date.now());
   }
 
   discardDeadLetter(id: string): Promise<void> {
-    this.#deadLetters.delete(id);
+    if (!this.#deadLetters.delete(id)) return Promise.reject(notFound(id));
     return Promise.resolve();
   }
 

@@ -1,0 +1,7 @@
+// The embedded durable transport (sqlite-*.ts) and the SQLite outbox/inbox (outbox.ts, relay.ts, inbox.ts).
+export * from './sqlite-transport.ts';
+export * from './sqlite-log-store.ts';
+export * from './sqlite-options.ts';
+export * from './outbox.ts';
+export * from './relay.ts';
+export * from './inbox.ts';

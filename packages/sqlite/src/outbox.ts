@@ -1,0 +1,182 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import {
+  configError,
+  createEventSync,
+  encodeEvent,
+  type CloudEvent,
+  type EventData,
+  type EventDefinition,
+  type EventInput,
+  type PublishOptions,
+  type TransportRecord,
+} from '@herald/core';
+
+/** A better-sqlite3 connection. */
+export type SqliteDatabase = BetterSqlite3.Database;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Checks a table name option: it is spliced into SQL, so only plain identifiers are accepted. */
+export function checkTableName(option: string, name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !IDENTIFIER.test(name)) {
+    throw configError(option, 'a plain SQL identifier (letters, digits, "_")', name);
+  }
+}
+
+/** One waiting outbox row, as the relay reads it. */
+export interface OutboxRow {
+  /** Position in the outbox; the relay publishes in `seq` order. */
+  readonly seq: number;
+  readonly record: TransportRecord;
+  /** When the row was added, in ms since the epoch. */
+  readonly createdAt: number;
+}
+
+/** Options of {@link sqliteOutbox}. */
+export interface SqliteOutboxOptions {
+  /** The service's own database: the outbox table lives next to its state. */
+  readonly db: SqliteDatabase;
+  /** CloudEvents `source` of events built by {@link SqliteOutbox.emit} (e.g. `/shop/order-service`). */
+  readonly source?: string;
+  /** Table name. Default `herald_outbox`. Created if missing. */
+  readonly table?: string;
+}
+
+/**
+ * A transactional outbox in the service's SQLite database. Writes are synchronous, like better-sqlite3: call
+ * {@link SqliteOutbox.add} or {@link SqliteOutbox.emit} inside your `db.transaction(...)` and the event is stored
+ * if and only if your state change commits. An {@link outboxRelay} then publishes the rows in `seq` order, at
+ * least once.
+ */
+export interface SqliteOutbox {
+  readonly db: SqliteDatabase;
+  readonly table: string;
+  /**
+   * Stores an event (built with `createEvent`) for `topic`. Atomic with the caller's transaction: if it rolls
+   * back, the event is never published. Outside a transaction the row commits on its own.
+   */
+  add(topic: string, event: CloudEvent): void;
+  /** Stores already-encoded records, in order, with the same guarantee as {@link SqliteOutbox.add}. */
+  addRecords(records: readonly TransportRecord[]): void;
+  /**
+   * Validates `data` against the definition's schema synchronously, builds the event and stores it, with the
+   * guarantee of {@link SqliteOutbox.add}. Inside a handler (or {@link unitOfWork}) the event takes its correlation
+   * and causation from the event being handled. Throws `HERALD_VALIDATION` (so the transaction rolls back) for
+   * invalid data, and `HERALD_UNSUPPORTED` for a schema that only validates asynchronously (then build the event
+   * with `createEvent` before the transaction and use `add`).
+   */
+  emit<D extends EventDefinition>(
+    definition: D,
+    data: EventInput<D>,
+    options?: PublishOptions,
+  ): CloudEvent<EventData<D>>;
+  /** Rows waiting to be published. */
+  pending(): number;
+  /** The oldest waiting rows, in `seq` order. */
+  peek(limit: number): OutboxRow[];
+  /** Deletes the rows from `fromSeq` to `toSeq` (published). Returns how many were deleted. */
+  remove(fromSeq: number, toSeq: number): number;
+  /**
+   * Calls `listener` after rows were added in this process, once the current synchronous code (the caller's
+   * transaction) has finished, so a relay wakes at once instead of at its next poll. Returns the unsubscribe.
+   */
+  onAdd(listener: () => void): () => void;
+}
+
+interface RawRow {
+  seq: number;
+  topic: string;
+  key: string | null;
+  attributes: string;
+  data: Buffer;
+  created_at: number;
+}
+
+/**
+ * Creates (if missing) and opens the outbox table in `db`. See {@link SqliteOutbox} for the guarantee; pair it
+ * with one {@link outboxRelay}.
+ */
+export function sqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
+  const { db, source } = options;
+  const table = options.table ?? 'herald_outbox';
+  checkTableName('table', table);
+  if (source !== undefined && (typeof source !== 'string' || source.length === 0)) {
+    throw configError('source', 'a non-empty URI reference such as "/shop/order-service"', source);
+  }
+  // AUTOINCREMENT: a seq is never reused after the relay deletes rows, so "delete up to seq" is always safe.
+  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic TEXT NOT NULL,
+    key TEXT,
+    attributes TEXT NOT NULL,
+    data BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+  )`);
+  const insert = db.prepare<[string, string | null, string, Uint8Array, number]>(
+    `INSERT INTO ${table} (topic, key, attributes, data, created_at) VALUES (?, ?, ?, ?, ?)`,
+  );
+  const count = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`);
+  const head = db.prepare<[number], RawRow>(
+    `SELECT seq, topic, key, attributes, data, created_at FROM ${table} ORDER BY seq LIMIT ?`,
+  );
+  const del = db.prepare<[number, number]>(`DELETE FROM ${table} WHERE seq BETWEEN ? AND ?`);
+  const listeners = new Set<() => void>();
+  let notifyScheduled = false;
+
+  function notify(): void {
+    if (notifyScheduled || listeners.size === 0) return;
+    notifyScheduled = true;
+    // A microtask runs after the caller's synchronous transaction has committed (or rolled back).
+    queueMicrotask(() => {
+      notifyScheduled = false;
+      for (const listener of listeners) listener();
+    });
+  }
+
+  function insertRecord(record: TransportRecord): void {
+    insert.run(record.topic, record.key ?? null, JSON.stringify(record.attributes), record.data, Date.now());
+  }
+
+  return {
+    db,
+    table,
+    add(topic, event) {
+      insertRecord(encodeEvent(topic, event));
+      notify();
+    },
+    addRecords(records) {
+      for (const record of records) insertRecord(record);
+      if (records.length > 0) notify();
+    },
+    emit(definition, data, publishOptions = {}) {
+      if (source === undefined)
+        throw configError('source', 'a source to build events with (for emit)', source);
+      const event = createEventSync(source, definition, data, publishOptions);
+      insertRecord(encodeEvent(definition.topic, event));
+      notify();
+      return event;
+    },
+    pending() {
+      return count.get()!.n;
+    },
+    peek(limit) {
+      return head.all(limit).map((row) => ({
+        seq: row.seq,
+        createdAt: row.created_at,
+        record: {
+          topic: row.topic,
+          key: row.key ?? undefined,
+          attributes: JSON.parse(row.attributes) as Record<string, string>,
+          data: row.data,
+        },
+      }));
+    },
+    remove(fromSeq, toSeq) {
+      return del.run(fromSeq, toSeq).changes;
+    },
+    onAdd(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
