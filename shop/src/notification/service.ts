@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { backoffDelay, runHandling, sleep, type CloudEvent, type Transport } from '@herald/core';
+import type { SqliteDatabase } from '@herald/sqlite';
+import {
+  formatCents,
+  NotificationSent,
+  OrderCancelled,
+  OrderConfirmed,
+  SERVICES,
+  type NotificationOutcome,
+} from '../contracts/index.ts';
+import { eventPlumbing, type EventPlumbingOptions } from '../runtime/event-plumbing.ts';
+import { silentLogger, type Logger } from '../runtime/logger.ts';
+import { logSender, type NotificationSender } from './sender.ts';
+import { notificationStore, type Notification } from './store.ts';
+
+/** Options of {@link notificationService}. */
+export interface NotificationServiceOptions {
+  readonly db: SqliteDatabase;
+  readonly transport: Transport;
+  /** Default: {@link logSender} (stored and logged). */
+  readonly sender?: NotificationSender;
+  /** Calls of `sender.send` per notification before it is marked failed. Default 3. */
+  readonly sendAttempts?: number;
+  readonly log?: Logger;
+  readonly relay?: EventPlumbingOptions['relay'];
+  readonly router?: EventPlumbingOptions['router'];
+}
+
+/**
+ * The notification service: tells the customer an order's outcome through a pluggable sender, at most once per
+ * order and outcome. The (order, outcome) pair is claimed with the inbox record in one transaction before the
+ * sender is called, so no redelivery or restart sends it twice; a process stopped mid-send leaves the claim
+ * `unknown` rather than risk a second message. `NotificationSent` is emitted only after the sender accepted it.
+ */
+export function notificationService(options: NotificationServiceOptions) {
+  const { db, transport } = options;
+  const log = options.log ?? silentLogger;
+  const sender = options.sender ?? logSender(log);
+  const sendAttempts = options.sendAttempts ?? 3;
+  const store = notificationStore(db);
+  const plumbing = eventPlumbing({
+    db,
+    transport,
+    log,
+    ...SERVICES.notification,
+    relay: options.relay,
+    router: options.router,
+  });
+  const { uow, router, outbox } = plumbing;
+
+  const interrupted = store.abandonInterrupted();
+  if (interrupted > 0)
+    log.warn(`${interrupted} notification(s) were interrupted mid-send; not resending them`);
+
+  async function send(notification: Notification): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sender.send(notification);
+        return;
+      } catch (error) {
+        if (attempt >= sendAttempts) throw error;
+        await sleep(backoffDelay({ initialMs: 100, maxMs: 2000 }, attempt));
+      }
+    }
+  }
+
+  async function notify(event: CloudEvent, group: string, outcome: NotificationOutcome, message: string) {
+    const { orderId, userId } = event.data as { orderId: string; userId: string };
+    const notification: Notification = { notificationId: randomUUID(), orderId, userId, outcome, message };
+    let claimed = false;
+    uow.run(group, event, () => {
+      claimed = store.claim(notification, sender.channel);
+    });
+    if (!claimed) return;
+    try {
+      await send(notification);
+    } catch (error) {
+      store.finish(
+        notification.notificationId,
+        'failed',
+        error instanceof Error ? error.message : String(error),
+      );
+      log.error('notification failed', { orderId, outcome, error });
+      return;
+    }
+    runHandling(event, () =>
+      db.transaction(() => {
+        store.finish(notification.notificationId, 'sent');
+        outbox.emit(NotificationSent, {
+          notificationId: notification.notificationId,
+          orderId,
+          userId,
+          outcome,
+          channel: sender.channel,
+        });
+      })(),
+    );
+  }
+
+  router.on(OrderConfirmed, async (event, context) => {
+    const amount = formatCents(event.data.amountCents);
+    await notify(
+      event,
+      context.group,
+      'confirmed',
+      `Your order ${event.data.orderId} (${amount}) is confirmed.`,
+    );
+  });
+  router.on(OrderCancelled, async (event, context) => {
+    const { orderId, reason } = event.data;
+    await notify(event, context.group, 'cancelled', `Your order ${orderId} was cancelled: ${reason}.`);
+  });
+
+  return { ...plumbing, store, sender };
+}
+
+/** A running notification service (see {@link notificationService}). */
+export type NotificationService = ReturnType<typeof notificationService>;

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { CATALOGUE } from '../contracts/index.ts';
+import { createHttpApp, fieldErrors, sendProblem, validationProblem } from '../runtime/http.ts';
+import type { Logger } from '../runtime/logger.ts';
+import { UnknownSkuError, type OrderService } from './service.ts';
+
+/** The body of `POST /orders`. Unknown fields are refused, so a misspelt field is reported, not ignored. */
+export const PlaceOrderBody = z.strictObject({
+  userId: z.string().trim().min(1).max(200),
+  items: z
+    .array(
+      z.strictObject({
+        sku: z.string().min(1).max(64),
+        quantity: z.number().int().positive().max(1000),
+      }),
+    )
+    .min(1)
+    .max(100),
+});
+
+const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+
+/**
+ * The order API: `GET /products`, `POST /orders` (202 + Location), `GET /orders/:id`, `GET /orders`,
+ * `GET /health`. Every error is `application/problem+json`; a bad body or unknown SKU is a 400 naming the field.
+ */
+export function orderHttp(service: OrderService, log: Logger): FastifyInstance {
+  const app = createHttpApp({ service: 'order-service', log, health: () => service.health() });
+
+  app.get('/products', () =>
+    CATALOGUE.map((product) => ({ sku: product.sku, name: product.name, price: product.priceCents / 100 })),
+  );
+
+  app.post('/orders', (request, reply) => {
+    const parsed = PlaceOrderBody.safeParse(request.body);
+    if (!parsed.success) return sendProblem(reply, validationProblem(fieldErrors(parsed.error), request.url));
+    try {
+      const order = service.placeOrder(parsed.data);
+      return reply
+        .code(202)
+        .header('location', `/orders/${order.orderId}`)
+        .send({ orderId: order.orderId, status: order.status });
+    } catch (error) {
+      if (!(error instanceof UnknownSkuError)) throw error;
+      return sendProblem(
+        reply,
+        validationProblem(
+          error.unknown.map(({ index, sku }) => ({
+            field: `items.${index}.sku`,
+            message: `unknown sku "${sku}"`,
+          })),
+          request.url,
+        ),
+      );
+    }
+  });
+
+  app.get('/orders', (request, reply) => {
+    const parsed = ListQuery.safeParse(request.query);
+    if (!parsed.success) return sendProblem(reply, validationProblem(fieldErrors(parsed.error), request.url));
+    return service.listOrders(parsed.data.limit);
+  });
+
+  app.get<{ Params: { id: string } }>('/orders/:id', (request, reply) => {
+    const order = service.getOrder(request.params.id);
+    if (order === undefined) {
+      return sendProblem(reply, {
+        title: 'Not Found',
+        status: 404,
+        detail: `No order ${request.params.id}`,
+        instance: request.url,
+      });
+    }
+    return order;
+  });
+
+  return app;
+}

@@ -1,0 +1,228 @@
+import { newEventId, type CloudEvent, type EventDefinition, type Transport } from '@herald/core';
+import type { SqliteDatabase, UnitOfWork } from '@herald/sqlite';
+import {
+  findProduct,
+  OrderCancelled,
+  OrderConfirmed,
+  OrderPlaced,
+  PaymentCompleted,
+  PaymentFailed,
+  PaymentRefunded,
+  SERVICES,
+  StockReleased,
+  StockReserved,
+  StockUnavailable,
+  type OrderLine,
+} from '../contracts/index.ts';
+import { eventPlumbing, type EventPlumbingOptions } from '../runtime/event-plumbing.ts';
+import { silentLogger, type Logger } from '../runtime/logger.ts';
+import { orderStore, type HistoryEntry, type OrderRecord } from './store.ts';
+
+/** Options of {@link orderService}. */
+export interface OrderServiceOptions {
+  readonly db: SqliteDatabase;
+  readonly transport: Transport;
+  readonly log?: Logger;
+  readonly relay?: EventPlumbingOptions['relay'];
+  readonly router?: EventPlumbingOptions['router'];
+}
+
+/** A request to place an order, already validated for shape. */
+export interface PlaceOrder {
+  readonly userId: string;
+  readonly items: readonly { readonly sku: string; readonly quantity: number }[];
+}
+
+/** Why {@link OrderService.placeOrder} refused an order: SKUs the catalogue does not have, by item index. */
+export class UnknownSkuError extends Error {
+  constructor(readonly unknown: readonly { index: number; sku: string }[]) {
+    super(`unknown sku: ${unknown.map((u) => u.sku).join(', ')}`);
+    this.name = 'UnknownSkuError';
+  }
+}
+
+/**
+ * The order service: takes orders (the order row and `OrderPlaced` in one transaction) and owns the saga. An
+ * order is confirmed once it is both paid and reserved, and cancelled, with the reason, as soon as either fails;
+ * `OrderCancelled` makes payment refund and inventory release whatever they did, whatever order the results
+ * arrive in. Every state change is one transaction with its inbox record and the events it emits.
+ */
+export function orderService(options: OrderServiceOptions) {
+  const { db, transport } = options;
+  const log = options.log ?? silentLogger;
+  const store = orderStore(db);
+  const plumbing = eventPlumbing({
+    db,
+    transport,
+    log,
+    ...SERVICES.order,
+    relay: options.relay,
+    router: options.router,
+  });
+  const { uow, router, outbox } = plumbing;
+
+  function confirmIfDone(order: OrderRecord, emit: UnitOfWork['emit']): OrderRecord {
+    if (order.status !== 'PENDING' || order.payment !== 'completed' || order.stock !== 'reserved')
+      return order;
+    const event = emit(OrderConfirmed, {
+      orderId: order.orderId,
+      userId: order.userId,
+      amountCents: order.amountCents,
+    });
+    store.addHistory(order.orderId, event);
+    return { ...order, status: 'CONFIRMED' };
+  }
+
+  function cancelIfPending(order: OrderRecord, reason: string, emit: UnitOfWork['emit']): OrderRecord {
+    if (order.status !== 'PENDING') return order;
+    const event = emit(OrderCancelled, {
+      orderId: order.orderId,
+      userId: order.userId,
+      amountCents: order.amountCents,
+      reason,
+    });
+    store.addHistory(order.orderId, event, reason);
+    return { ...order, status: 'CANCELLED', reason };
+  }
+
+  /**
+   * Registers a saga step: loads the order, records the event in its history, applies `step`, saves. Events for
+   * an order this service never took are logged and dropped (they cannot become valid later).
+   */
+  function step(
+    definition: EventDefinition,
+    apply: (
+      order: OrderRecord,
+      event: CloudEvent<{ orderId: string; reason?: string }>,
+      emit: UnitOfWork['emit'],
+    ) => OrderRecord,
+  ): void {
+    router.on(
+      definition,
+      uow.handler((event, { emit }) => {
+        const data = event.data as { orderId: string; reason?: string };
+        const order = store.get(data.orderId);
+        if (order === undefined) {
+          log.warn('event for an unknown order ignored', { type: event.type, orderId: data.orderId });
+          return;
+        }
+        store.addHistory(order.orderId, event, data.reason);
+        const next = apply(order, event as CloudEvent<{ orderId: string; reason?: string }>, emit);
+        store.save({ ...next, updatedAt: new Date().toISOString() });
+      }),
+    );
+  }
+
+  // Each side only moves forward (pending → done), so a duplicate or late event cannot undo a later state.
+  step(PaymentCompleted, (order, _event, emit) =>
+    confirmIfDone(order.payment === 'pending' ? { ...order, payment: 'completed' } : order, emit),
+  );
+  step(PaymentFailed, (order, event, emit) =>
+    cancelIfPending(
+      order.payment === 'pending' ? { ...order, payment: 'failed' } : order,
+      event.data.reason!,
+      emit,
+    ),
+  );
+  step(PaymentRefunded, (order) => ({ ...order, payment: 'refunded' }));
+  step(StockReserved, (order, _event, emit) =>
+    confirmIfDone(order.stock === 'pending' ? { ...order, stock: 'reserved' } : order, emit),
+  );
+  step(StockUnavailable, (order, event, emit) =>
+    cancelIfPending(
+      order.stock === 'pending' ? { ...order, stock: 'unavailable' } : order,
+      event.data.reason!,
+      emit,
+    ),
+  );
+  step(StockReleased, (order) => ({ ...order, stock: 'released' }));
+
+  const placeTx = db.transaction(
+    (order: { orderId: string; userId: string; items: OrderLine[]; amountCents: number }) => {
+      const at = new Date().toISOString();
+      store.insert({ ...order, at });
+      const event = outbox.emit(OrderPlaced, order);
+      store.addHistory(order.orderId, event);
+    },
+  );
+
+  /** The order as the API shows it, or `undefined`. */
+  function getOrder(orderId: string): OrderView | undefined {
+    const order = store.get(orderId);
+    return order === undefined ? undefined : toView(order, store.history(orderId));
+  }
+
+  return {
+    ...plumbing,
+    store,
+    /**
+     * Takes an order: prices it from the catalogue, stores it PENDING and stores `OrderPlaced` in the outbox, in
+     * one transaction. Throws {@link UnknownSkuError} (nothing stored) when an item's SKU is not in the catalogue.
+     */
+    placeOrder(request: PlaceOrder): OrderView {
+      const unknown = request.items
+        .map((item, index) => ({ index, sku: item.sku }))
+        .filter((item) => findProduct(item.sku) === undefined);
+      if (unknown.length > 0) throw new UnknownSkuError(unknown);
+      const items = request.items.map((item) => ({
+        sku: item.sku,
+        quantity: item.quantity,
+        unitPriceCents: findProduct(item.sku)!.priceCents,
+      }));
+      const amountCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
+      const orderId = newEventId();
+      placeTx({ orderId, userId: request.userId, items, amountCents });
+      return getOrder(orderId)!;
+    },
+    getOrder,
+    /** The most recent orders, newest first, without their history. */
+    listOrders(limit: number): OrderSummary[] {
+      return store.recent(limit).map(toSummary);
+    },
+  };
+}
+
+/** A running order service (see {@link orderService}). */
+export type OrderService = ReturnType<typeof orderService>;
+
+/** An order in the API: amounts in currency units, items with their names. */
+export interface OrderView extends OrderSummary {
+  readonly items: readonly { sku: string; name: string; quantity: number; price: number }[];
+  readonly history: readonly HistoryEntry[];
+  readonly updatedAt: string;
+}
+
+/** A line of `GET /orders`. */
+export interface OrderSummary {
+  readonly orderId: string;
+  readonly userId: string;
+  readonly status: OrderRecord['status'];
+  readonly reason?: string;
+  readonly amount: number;
+  readonly createdAt: string;
+}
+
+function toSummary(order: OrderRecord): OrderSummary {
+  return {
+    orderId: order.orderId,
+    userId: order.userId,
+    status: order.status,
+    ...(order.reason === undefined ? {} : { reason: order.reason }),
+    amount: order.amountCents / 100,
+    createdAt: order.createdAt,
+  };
+}
+
+function toView(order: OrderRecord, history: readonly HistoryEntry[]): OrderView {
+  return {
+    ...toSummary(order),
+    items: order.items.map((item) => ({
+      sku: item.sku,
+      name: findProduct(item.sku)?.name ?? item.sku,
+      quantity: item.quantity,
+      price: item.unitPriceCents / 100,
+    })),
+    history,
+    updatedAt: order.updatedAt,
+  };
+}

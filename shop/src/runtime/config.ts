@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { configError } from '@herald/core';
+
+/** The repository root (this file is `shop/src/runtime/config.ts`). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * The durable data folder of the shop: every service's database and the embedded broker live here.
+ * `HERALD_DATA_DIR`, default `<repo>/.data` (git-ignored).
+ */
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.HERALD_DATA_DIR;
+  return dir === undefined || dir === '' ? resolve(REPO_ROOT, '.data') : resolve(dir);
+}
+
+/** Reads a TCP port from `env[name]` (0 = any free port). Throws `HERALD_CONFIG` naming the variable. */
+export function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw configError(name, 'a port from 0 to 65535', text);
+  return port;
+}
+
+/** The interface the services listen on. Loopback only: this is a local reference system. */
+export const HOST = '127.0.0.1';

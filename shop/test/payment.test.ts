@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { memory, type Transport } from '@herald/core';
+import { waitFor } from '@herald/core/testing';
+import { OrderCancelled, OrderPlaced, SERVICES } from '../src/contracts/index.ts';
+import { DEFAULT_LIMIT_CENTS, paymentLimitFrom } from '../src/payment/service.ts';
+import { makePayment, observe, publisherAs } from './in-process.ts';
+
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const close of closers) await close();
+});
+
+async function setup(limitCents?: number) {
+  const transport: Transport = memory();
+  const payment = makePayment(transport, limitCents);
+  const watched = observe(transport, ['payments']);
+  await payment.start();
+  await watched.subscription.ready;
+  closers.push(async () => {
+    await watched.subscription.close();
+    await payment.close();
+    await transport.close();
+  });
+  const orders = publisherAs(transport, SERVICES.order.source);
+  const placed = (orderId: string, amountCents: number) => ({
+    orderId,
+    userId: 'ada',
+    items: [{ sku: 'KB-101', quantity: 1, unitPriceCents: amountCents }],
+    amountCents,
+  });
+  const cancelled = (orderId: string, amountCents: number) => ({
+    orderId,
+    userId: 'ada',
+    amountCents,
+    reason: 'test',
+  });
+  const types = (orderId: string) =>
+    watched.events.filter((e) => (e.data as { orderId: string }).orderId === orderId).map((e) => e.type);
+  return { payment, orders, placed, cancelled, types };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 60));
+
+describe('payment service', () => {
+  it('charges at most once per order, even for a duplicate OrderPlaced with a new id', async () => {
+    const t = await setup();
+    const first = await t.orders.publish(OrderPlaced, t.placed('o-1', 10_000));
+    await t.orders.publish(OrderPlaced, t.placed('o-1', 10_000), { id: first.id });
+    await t.orders.publish(OrderPlaced, t.placed('o-1', 10_000));
+    await waitFor(() => t.types('o-1').length >= 1);
+    await settle();
+    assert.deepEqual(t.types('o-1'), ['PaymentCompleted']);
+    assert.deepEqual(
+      t.payment.store.ledger().map((e) => [e.orderId, e.kind]),
+      [['o-1', 'charge']],
+    );
+  });
+
+  it('declines deterministically over the limit (integer cents, the limit itself passes)', async () => {
+    const t = await setup(500_000);
+    await t.orders.publish(OrderPlaced, t.placed('at-limit', 500_000));
+    await t.orders.publish(OrderPlaced, t.placed('over', 500_001));
+    await waitFor(() => t.types('at-limit').length === 1 && t.types('over').length === 1);
+    assert.deepEqual(t.types('at-limit'), ['PaymentCompleted']);
+    assert.deepEqual(t.types('over'), ['PaymentFailed']);
+    assert.equal(
+      t.payment.store.get('over')!.reason,
+      'payment declined: amount 5000.01 exceeds the limit of 5000.00',
+    );
+  });
+
+  it('refunds a charge once on cancellation, and nothing for a declined payment', async () => {
+    const t = await setup(500_000);
+    await t.orders.publish(OrderPlaced, t.placed('o-2', 1000));
+    await t.orders.publish(OrderPlaced, t.placed('o-3', 600_000));
+    const cancel = await t.orders.publish(OrderCancelled, t.cancelled('o-2', 1000));
+    await t.orders.publish(OrderCancelled, t.cancelled('o-2', 1000), { id: cancel.id });
+    await t.orders.publish(OrderCancelled, t.cancelled('o-2', 1000));
+    await t.orders.publish(OrderCancelled, t.cancelled('o-3', 600_000));
+    await waitFor(() => t.types('o-2').length >= 2);
+    await settle();
+    assert.deepEqual(t.types('o-2'), ['PaymentCompleted', 'PaymentRefunded']);
+    assert.deepEqual(t.types('o-3'), ['PaymentFailed']);
+    assert.deepEqual(
+      t.payment.store.ledger().map((e) => [e.orderId, e.kind, e.amountCents]),
+      [
+        ['o-2', 'charge', 1000],
+        ['o-2', 'refund', 1000],
+      ],
+    );
+  });
+
+  it('never charges an order cancelled before payment saw it', async () => {
+    const t = await setup();
+    await t.orders.publish(OrderCancelled, t.cancelled('o-4', 1000));
+    await waitFor(() => t.payment.store.get('o-4')?.status === 'cancelled');
+    await t.orders.publish(OrderPlaced, t.placed('o-4', 1000));
+    await settle();
+    assert.deepEqual(t.types('o-4'), []);
+    assert.equal(t.payment.store.ledger().length, 0);
+  });
+
+  it('reads PAYMENT_LIMIT as a decimal amount', () => {
+    assert.equal(paymentLimitFrom({}), DEFAULT_LIMIT_CENTS);
+    assert.equal(paymentLimitFrom({ PAYMENT_LIMIT: '5000.00' }), 500_000);
+    assert.equal(paymentLimitFrom({ PAYMENT_LIMIT: '12.5' }), 1250);
+    assert.equal(paymentLimitFrom({ PAYMENT_LIMIT: '0.07' }), 7);
+    for (const bad of ['-1', '1.234', 'lots', '1e3']) {
+      assert.throws(() => paymentLimitFrom({ PAYMENT_LIMIT: bad }), { code: 'HERALD_CONFIG' }, bad);
+    }
+  });
+});
