@@ -1,6 +1,6 @@
 import { ErrorCodes, HeraldError } from './errors.ts';
 import { KNOWN_ATTRIBUTES, type CloudEvent } from './message.ts';
-import type { TransportRecord } from './transport.ts';
+import type { Delivery, TransportRecord } from './transport.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -110,3 +110,16 @@ export function decodeRecord(record: TransportRecord): CloudEvent {
     ...(hasExtensions ? { extensions } : {}),
   };
 }
+
+/** Turns a delivered record into a CloudEvent. The router's default is {@link cloudEventsCodec}. */
+export interface Codec {
+  readonly name: string;
+  /** Throws a permanent `HERALD_DECODE` error when the record cannot be read (it is then dead-lettered). */
+  decode(delivery: Delivery): CloudEvent;
+}
+
+/** Reads CloudEvents in binary mode (what every Herald transport writes). */
+export const cloudEventsCodec: Codec = {
+  name: 'cloudevents',
+  decode: (delivery) => decodeRecord(delivery.record),
+};

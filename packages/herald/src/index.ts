@@ -1,6 +1,7 @@
 export * from './errors.ts';
 export * from './message.ts';
 export * from './codec.ts';
+export * from './plain-json-codec.ts';
 export * from './event-definition.ts';
 export * from './transport.ts';
 export * from './keyed-executor.ts';

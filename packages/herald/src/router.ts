@@ -1,5 +1,4 @@
 import { runHandling } from './causation.ts';
-import { decodeRecord } from './codec.ts';
 import { configError, describeError, ErrorCodes, HeraldError, type ErrorInfo } from './errors.ts';
 import type { EventData, EventDefinition } from './event-definition.ts';
 import type { CloudEvent } from './message.ts';
@@ -8,6 +7,7 @@ import { deadLetter, deadLetterReason } from './middleware/dead-letter.ts';
 import { redelivery, type RedeliveryOptions } from './middleware/redelivery.ts';
 import { retry, type RetryOptions } from './middleware/retry.ts';
 import { validation } from './middleware/validation.ts';
+import { cloudEventsCodec, type Codec } from './codec.ts';
 import { checkSource, createPublisher, type Publisher } from './publisher.ts';
 import type { DeadLetterFailure, Delivery, Subscription, Transport } from './transport.ts';
 
@@ -53,6 +53,8 @@ export interface RouterOptions {
   readonly pipeline?: readonly Middleware[];
   /** Where a new group starts. Default `earliest`. */
   readonly startFrom?: 'earliest' | 'latest';
+  /** Reads records into events. Default {@link cloudEventsCodec}; `plainJsonCodec()` also reads plain JSON. */
+  readonly codec?: Codec;
   /** How long `close` waits for in-flight handlers. Default 10 s. */
   readonly shutdownTimeoutMs?: number;
   /** Called with errors the router cannot hand to a delivery (a failed ack). Default: `console.error`. */
@@ -111,6 +113,7 @@ export function createRouter(options: RouterOptions): Router {
     ...(options.middleware ?? []),
     validation(),
   ];
+  const codec = options.codec ?? cloudEventsCodec;
   const publisher = options.publisher ?? createPublisher({ transport, source: options.source });
   const handlers = new Map<string, { definition: EventDefinition; handler: Handler<EventDefinition> }>();
   const abort = new AbortController();
@@ -134,7 +137,7 @@ export function createRouter(options: RouterOptions): Router {
   async function onDelivery(delivery: Delivery): Promise<void> {
     let event: CloudEvent;
     try {
-      event = decodeRecord(delivery.record);
+      event = codec.decode(delivery);
     } catch (error) {
       // Not an event at all: no middleware can help, it goes to the dead-letter queue with the reason.
       await delivery.deadLetter({
