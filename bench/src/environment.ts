@@ -1,0 +1,103 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { natsConnection } from './peers/jetstream-connection.ts';
+import { redisConnection } from './peers/redis-connection.ts';
+
+/** The packages whose versions the report states. */
+const PACKAGES = [
+  '@herald/core',
+  '@herald/sqlite',
+  'better-sqlite3',
+  'bullmq',
+  'ioredis',
+  '@nats-io/transport-node',
+  '@nats-io/jetstream',
+  'tsx',
+];
+
+export interface RedisInfo {
+  readonly version: string;
+  readonly save: string;
+  readonly appendonly: string;
+  readonly appendfsync: string;
+}
+
+export interface NatsInfo {
+  readonly version: string;
+  readonly jetstream: boolean;
+}
+
+export interface Environment {
+  readonly date: string;
+  readonly node: string;
+  readonly os: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly packages: Readonly<Record<string, string>>;
+  readonly redis: RedisInfo | undefined;
+  readonly nats: NatsInfo | undefined;
+}
+
+function packageVersion(root: string, name: string): string {
+  try {
+    const json = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return json.version ?? 'unknown';
+  } catch {
+    return 'not installed';
+  }
+}
+
+function cpuModel(): string {
+  const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+  return match?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
+}
+
+async function redisInfo(): Promise<RedisInfo | undefined> {
+  const redis = redisConnection();
+  try {
+    const version = /v=(\S+)/.exec(execFileSync('redis-server', ['--version'], { encoding: 'utf8' }))?.[1];
+    const config = async (name: string): Promise<string> =>
+      ((await redis.config('GET', name)) as string[])[1] ?? '';
+    return {
+      version: version ?? 'unknown',
+      save: await config('save'),
+      appendonly: await config('appendonly'),
+      appendfsync: await config('appendfsync'),
+    };
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function natsInfo(): Promise<NatsInfo | undefined> {
+  try {
+    const nc = await natsConnection();
+    const info = { version: nc.info?.version ?? 'unknown', jetstream: nc.info?.jetstream === true };
+    await nc.close();
+    return info;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Versions, servers and machine, read at the start of a run. */
+export async function readEnvironment(root: string): Promise<Environment> {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    os: `Linux ${release()}`,
+    cpuModel: cpuModel(),
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    packages: Object.fromEntries(PACKAGES.map((name) => [name, packageVersion(root, name)])),
+    redis: await redisInfo(),
+    nats: await natsInfo(),
+  };
+}

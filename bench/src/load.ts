@@ -1,0 +1,57 @@
+import { nowUs, sleep } from './clock.ts';
+import type { ProducerDriver } from './driver.ts';
+
+export interface LoadOutcome {
+  readonly firstUs: number;
+  readonly lastUs: number;
+  readonly publishUs: number[];
+}
+
+/** Publishes `count` events as fast as the system acknowledges them: `window` batch calls in flight. */
+export async function saturate(
+  driver: ProducerDriver,
+  count: number,
+  batch: number,
+  window: number,
+): Promise<LoadOutcome> {
+  let next = 0;
+  const firstUs = nowUs();
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const from = next;
+      const n = Math.min(batch, count - from);
+      next += n;
+      await driver.publishBatch(from, n);
+    }
+  };
+  await Promise.all(Array.from({ length: window }, lane));
+  return { firstUs, lastUs: nowUs(), publishUs: [] };
+}
+
+/**
+ * Publishes `count` single events at `rate` events/s, open loop: an event is sent when its time comes whether or
+ * not earlier publishes were acknowledged, so a slow acknowledgement shows in the latency instead of slowing
+ * the offered rate.
+ */
+export async function fixedRate(driver: ProducerDriver, count: number, rate: number): Promise<LoadOutcome> {
+  const publishUs = new Array<number>(count).fill(Number.NaN);
+  const pending = new Set<Promise<void>>();
+  const firstUs = nowUs();
+  let next = 0;
+  while (next < count) {
+    const due = Math.min(count, Math.floor(((nowUs() - firstUs) * rate) / 1e6) + 1);
+    while (next < due) {
+      const seq = next++;
+      const sentAt = nowUs();
+      const p = driver.publishOne(seq, sentAt).then(() => {
+        publishUs[seq] = nowUs() - sentAt;
+        pending.delete(p);
+      });
+      pending.add(p);
+    }
+    const nextDueUs = firstUs + (next * 1e6) / rate;
+    await sleep(Math.max(0, (nextDueUs - nowUs()) / 1000));
+  }
+  await Promise.all(pending);
+  return { firstUs, lastUs: nowUs(), publishUs };
+}

@@ -1,0 +1,36 @@
+import type { Durability, PeerKind, Variant } from './protocol.ts';
+
+/** What the orchestrator needs to create a trial's resources; `groups` lists the consumer groups it uses. */
+export interface TrialContext {
+  /** Unique per trial, safe in file, queue and stream names. */
+  readonly name: string;
+  /** A directory for the trial's files, removed after the run. */
+  readonly dir: string;
+  readonly groups: readonly string[];
+}
+
+/** Resources created for one trial, and how to remove them. */
+export interface TrialResources {
+  readonly resources: Readonly<Record<string, string>>;
+  teardown(): Promise<void>;
+}
+
+/** One row of the B1 tables: a peer at a durability, with how it is driven. */
+export interface System {
+  readonly id: string;
+  readonly peer: PeerKind;
+  readonly durability: Durability;
+  /** Display name. */
+  readonly label: string;
+  /** The durability label shown on every row (D0/D1/D2 and what the ack means). */
+  readonly durabilityLabel: string;
+  /** The server process whose CPU and memory count with the system's own. */
+  readonly broker?: 'redis-server' | 'nats-server';
+  readonly variants: readonly Variant[];
+  /** Events per publish call and calls in flight, in throughput mode. */
+  readonly batch: number;
+  readonly window: number;
+  /** How the system is driven, for the docs. */
+  readonly notes: string;
+  setup(context: TrialContext): Promise<TrialResources>;
+}

@@ -1,0 +1,95 @@
+// Entry point of every producer and consumer process: `node --import tsx worker.ts '<WorkerArgs JSON>'`.
+import { sleep } from './clock.ts';
+import type { PeerClient } from './driver.ts';
+import { fixedRate, saturate } from './load.ts';
+import type { ChildMessage, ParentMessage, PeerKind, ProcessUsage, WorkerArgs } from './protocol.ts';
+import { Sink } from './sink.ts';
+
+const clients: Record<PeerKind, () => Promise<PeerClient>> = {
+  'sqlite-raw': async () => (await import('./peers/sqlite-raw-client.ts')).sqliteRawClient,
+  bullmq: async () => (await import('./peers/bullmq-client.ts')).bullmqClient,
+  jetstream: async () => (await import('./peers/jetstream-client.ts')).jetstreamClient,
+  herald: async () => (await import('./peers/herald-client.ts')).heraldClient,
+};
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.send!(message, undefined, undefined, (error: Error | null) => {
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+
+function nextMessage(type: ParentMessage['type']): Promise<void> {
+  return new Promise((resolve) => {
+    const listener = (message: ParentMessage): void => {
+      if (message.type !== type) return;
+      process.off('message', listener);
+      resolve();
+    };
+    process.on('message', listener);
+  });
+}
+
+function usageSince(start: NodeJS.CpuUsage): ProcessUsage {
+  const cpu = process.cpuUsage(start);
+  return { cpuUs: cpu.user + cpu.system, maxRssKb: process.resourceUsage().maxRSS };
+}
+
+async function produce(args: Extract<WorkerArgs, { role: 'producer' }>, client: PeerClient): Promise<void> {
+  const { spec } = args;
+  const driver = await client.producer(spec);
+  const started = nextMessage('start');
+  await send({ type: 'ready' });
+  await started;
+  const cpu = process.cpuUsage();
+  const outcome =
+    spec.mode === 'throughput'
+      ? await saturate(driver, spec.count, spec.batch, spec.window)
+      : await fixedRate(driver, spec.count, spec.rate);
+  const usage = usageSince(cpu);
+  await send({ type: 'producer-result', result: { ...usage, published: spec.count, ...outcome } });
+  await driver.close();
+}
+
+async function consume(args: Extract<WorkerArgs, { role: 'consumer' }>, client: PeerClient): Promise<void> {
+  const { spec, placement } = args;
+  const sink = new Sink(spec.count, spec.mode === 'latency');
+  const driver = await client.consumer(spec, placement, sink);
+  const started = nextMessage('start');
+  const finished = nextMessage('finish');
+  await send({ type: 'ready' });
+  await started;
+  const cpu = process.cpuUsage();
+  let reported = -1;
+  const progress = setInterval(() => {
+    if (sink.distinct === reported) return;
+    reported = sink.distinct;
+    send({ type: 'progress', distinct: reported }).catch(() => undefined);
+  }, 20);
+  await finished;
+  clearInterval(progress);
+  const usage = usageSince(cpu);
+  await send({ type: 'consumer-result', result: sink.result(usage) });
+  await driver.close();
+}
+
+async function main(): Promise<void> {
+  // The orchestrator is gone (killed, timed out): nothing will read our results.
+  process.on('disconnect', () => process.exit(1));
+  const args = JSON.parse(process.argv[2]!) as WorkerArgs;
+  const client = await clients[args.spec.peer]();
+  if (args.role === 'producer') await produce(args, client);
+  else await consume(args, client);
+}
+
+main().then(
+  () => process.exit(0),
+  async (error: unknown) => {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    await send({ type: 'error', message }).catch(() => undefined);
+    await sleep(50);
+    process.exit(1);
+  },
+);
