@@ -28,7 +28,7 @@ const isUnit = (file) => !/\.(int|e2e)\.test\.ts$/.test(file);
 const files =
   explicit.length > 0
     ? explicit
-    : ['packages', 'shop', 'bench']
+    : ['packages', 'shop', 'bench', 'docs']
         .flatMap((dir) => findTests(join(root, dir)))
         .filter((file) => !unitOnly || isUnit(file))
         .map((file) => relative(root, file))
