@@ -10,6 +10,7 @@ import { memory, type Transport, type TransportCapabilities } from '@herald/core
 import { kafka } from '@herald/kafka';
 import { nats } from '@herald/nats';
 import { rabbitmq } from '@herald/rabbitmq';
+import { sqs } from '@herald/sqs';
 import { sqlite } from '@herald/sqlite';
 
 export const TRANSPORTS_DOC = fileURLToPath(new URL('../docs/transports.md', import.meta.url));
@@ -35,6 +36,8 @@ async function declared(): Promise<{ factory: string; capabilities: TransportCap
     ['`kafka({ brokers })`', kafka({ brokers: [unreachable] })],
     ['`rabbitmq({ url })`', rabbitmq({ url: `amqp://${unreachable}` })],
     ['`nats({ servers })`', nats({ servers: `nats://${unreachable}` })],
+    ['`sqs({ fifo: true })`', sqs({ fifo: true, region: 'us-east-1', endpoint: `http://${unreachable}` })],
+    ['`sqs({ fifo: false })`', sqs({ fifo: false, region: 'us-east-1', endpoint: `http://${unreachable}` })],
   ];
   const rows = transports.map(([factory, t]) => ({ factory, capabilities: t.capabilities }));
   await Promise.all(transports.map(([, t]) => t.close()));
