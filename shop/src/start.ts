@@ -1,10 +1,12 @@
 /**
- * `npm start`: runs the four shop services as child processes on the embedded broker (or `HERALD_BROKER`), prints
- * their URLs, and stops them all cleanly on Ctrl-C or SIGTERM. Ports: `PORT` (order, default 3000), then
- * `PAYMENT_PORT`, `INVENTORY_PORT`, `NOTIFICATION_PORT` (default 3001-3003).
+ * `npm start`: runs the four shop services as child processes on the embedded broker (or `HERALD_BROKER`), with
+ * their state in the data folder (or in PostgreSQL with `DATABASE_URL`), prints their URLs, and stops them all
+ * cleanly on Ctrl-C or SIGTERM. Ports: `PORT` (order, default 3000), then `PAYMENT_PORT`, `INVENTORY_PORT`,
+ * `NOTIFICATION_PORT` (default 3001-3003).
  */
 import { defaultBrokerUrl, parseBrokerUrl } from './broker.ts';
 import { dataDir, portFrom } from './runtime/config.ts';
+import { redactUrl } from './runtime/database.ts';
 import { consoleLogger } from './runtime/logger.ts';
 import { spawnService, type ServiceChild, type ServiceName } from './runtime/spawn-service.ts';
 
@@ -32,7 +34,12 @@ try {
   process.exit(1);
 }
 
-log.info('starting', { dataDir: env.HERALD_DATA_DIR, broker: env.HERALD_BROKER });
+log.info('starting', {
+  dataDir: env.HERALD_DATA_DIR,
+  broker: redactUrl(env.HERALD_BROKER!),
+  ...(env.HERALD_TOPIC_PREFIX ? { topicPrefix: env.HERALD_TOPIC_PREFIX } : {}),
+  ...(env.DATABASE_URL ? { database: redactUrl(env.DATABASE_URL) } : {}),
+});
 const children: ServiceChild[] = (Object.keys(ports) as ServiceName[]).map((name) =>
   spawnService(name, { env: { ...env, PORT: String(ports[name]) } }),
 );

@@ -1,4 +1,5 @@
-import Database from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
 import {
   createPublisher,
   decodeRecord,
@@ -12,6 +13,7 @@ import { inventoryService } from '../src/inventory/service.ts';
 import { notificationService, type NotificationServiceOptions } from '../src/notification/service.ts';
 import { orderService } from '../src/order/service.ts';
 import { paymentService } from '../src/payment/service.ts';
+import type { Database } from '../src/runtime/storage.ts';
 
 /** Fast failure handling for tests: no long redelivery waits. */
 const fast = {
@@ -44,33 +46,63 @@ export function publisherAs(transport: Transport, source: string): Publisher {
   return createPublisher({ transport, source });
 }
 
-export const db = (): Database.Database => new Database(':memory:');
+/**
+ * Where the in-process services keep their state: `memory` (default) gives each service a fresh in-memory SQLite
+ * database; `postgres` (set by `postgres-state.int.test.ts`) a fresh schema in the test database, so the same
+ * tests check the PostgreSQL stores.
+ */
+export const testState = {
+  backend: 'sqlite' as 'sqlite' | 'postgres',
+  /** The pool of the test database, when the backend is `postgres`. */
+  pool: undefined as pg.Pool | undefined,
+  /** Prefix of the schemas this run creates (`postgres` backend), dropped at its end. */
+  schemaPrefix: `shop_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}_`,
+};
+let schemas = 0;
 
-export function makeOrder(transport: Transport) {
-  return orderService({ db: db(), transport, ...fast });
+/** A fresh database for one service on the current {@link testState} backend. */
+export function testDatabase(): Database {
+  if (testState.backend === 'sqlite') return { kind: 'sqlite', db: new BetterSqlite3(':memory:') };
+  return { kind: 'postgres', pool: testState.pool!, schema: `${testState.schemaPrefix}${++schemas}` };
 }
-export function makePayment(transport: Transport, limitCents?: number) {
+
+/** Closes a database made by {@link testDatabase} (a PostgreSQL schema stays until the run drops it). */
+export function closeTestDatabase(database: Database): void {
+  if (database.kind === 'sqlite') database.db.close();
+}
+
+export function makeOrder(transport: Transport, database: Database = testDatabase()) {
+  return orderService({ database, transport, ...fast });
+}
+export function makePayment(transport: Transport, limitCents?: number, database: Database = testDatabase()) {
   return paymentService({
-    db: db(),
+    database,
     transport,
     ...(limitCents === undefined ? {} : { limitCents }),
     ...fast,
   });
 }
-export function makeInventory(transport: Transport) {
-  return inventoryService({ db: db(), transport, ...fast });
+export function makeInventory(transport: Transport, database: Database = testDatabase()) {
+  return inventoryService({ database, transport, ...fast });
 }
-export function makeNotification(transport: Transport, options: Partial<NotificationServiceOptions> = {}) {
-  return notificationService({ db: db(), transport, ...fast, ...options });
+export function makeNotification(
+  transport: Transport,
+  options: Partial<NotificationServiceOptions> = {},
+  database: Database = testDatabase(),
+) {
+  return notificationService({ database, transport, ...fast, ...options });
 }
 
 /** The four services in this process on one memory transport. */
 export async function inProcessShop() {
   const transport = memory();
-  const order = makeOrder(transport);
-  const payment = makePayment(transport);
-  const inventory = makeInventory(transport);
-  const notification = makeNotification(transport);
+  const databases = [testDatabase(), testDatabase(), testDatabase(), testDatabase()] as const;
+  const [order, payment, inventory, notification] = await Promise.all([
+    makeOrder(transport, databases[0]),
+    makePayment(transport, undefined, databases[1]),
+    makeInventory(transport, databases[2]),
+    makeNotification(transport, {}, databases[3]),
+  ]);
   const services = [order, payment, inventory, notification];
   await Promise.all(services.map((s) => s.start()));
   return {
@@ -82,7 +114,7 @@ export async function inProcessShop() {
     async close() {
       await Promise.all(services.map((s) => s.close()));
       await transport.close();
-      for (const s of services) s.outbox.db.close();
+      for (const database of databases) closeTestDatabase(database);
     },
   };
 }

@@ -12,7 +12,7 @@ after(async () => {
 
 async function setup() {
   const transport: Transport = memory();
-  const inventory = makeInventory(transport);
+  const inventory = await makeInventory(transport);
   const watched = observe(transport, ['inventory']);
   await inventory.start();
   await watched.subscription.ready;
@@ -33,8 +33,8 @@ async function setup() {
     orders.publish(OrderCancelled, { orderId, userId: 'ada', amountCents: 100, reason: 'test' });
   const types = (orderId: string) =>
     watched.events.filter((e) => (e.data as { orderId: string }).orderId === orderId).map((e) => e.type);
-  const consistent = () => {
-    for (const level of inventory.store.levels()) {
+  const consistent = async () => {
+    for (const level of await inventory.store.levels()) {
       assert.ok(level.available >= 0 && level.reserved >= 0, level.sku);
       assert.equal(level.available + level.reserved, level.initial, level.sku);
     }
@@ -46,7 +46,7 @@ describe('inventory service', () => {
   it('is seeded from the shared catalogue', async () => {
     const t = await setup();
     assert.deepEqual(
-      t.inventory.store.levels().map((l) => [l.sku, l.available]),
+      (await t.inventory.store.levels()).map((l) => [l.sku, l.available]),
       [...CATALOGUE].sort((a, b) => a.sku.localeCompare(b.sku)).map((p) => [p.sku, p.initialStock]),
     );
   });
@@ -64,9 +64,9 @@ describe('inventory service', () => {
     await waitFor(() => t.types('all').length === 1 && t.types('none').length === 1);
     assert.deepEqual(t.types('all'), ['StockReserved']);
     assert.deepEqual(t.types('none'), ['StockUnavailable']);
-    assert.equal(t.inventory.store.level('KB-101')!.reserved, 2, 'the failed order reserved nothing');
-    assert.equal(t.inventory.store.level('LE-707')!.reserved, 0);
-    t.consistent();
+    assert.equal((await t.inventory.store.level('KB-101'))!.reserved, 2, 'the failed order reserved nothing');
+    assert.equal((await t.inventory.store.level('LE-707'))!.reserved, 0);
+    await t.consistent();
   });
 
   it('checks a SKU listed twice against its total, and names unknown SKUs', async () => {
@@ -78,8 +78,8 @@ describe('inventory service', () => {
     await t.place('unknown', [{ sku: 'ZZ-999', quantity: 1 }]);
     await waitFor(() => t.types('twice').length === 1 && t.types('unknown').length === 1);
     assert.deepEqual(t.types('twice'), ['StockUnavailable']);
-    assert.equal(t.inventory.store.reservation('unknown')!.status, 'rejected');
-    t.consistent();
+    assert.equal((await t.inventory.store.reservation('unknown'))!.status, 'rejected');
+    await t.consistent();
   });
 
   it('never oversells contended stock and never goes negative', async () => {
@@ -88,8 +88,8 @@ describe('inventory service', () => {
     await waitFor(() => ['a', 'b', 'c', 'd'].every((id) => t.types(id).length === 1));
     const reserved = ['a', 'b', 'c', 'd'].filter((id) => t.types(id)[0] === 'StockReserved');
     assert.equal(reserved.length, 2);
-    assert.equal(t.inventory.store.level('LE-707')!.available, 1);
-    t.consistent();
+    assert.equal((await t.inventory.store.level('LE-707'))!.available, 1);
+    await t.consistent();
   });
 
   it('releases a reservation once on cancellation, and never reserves an order cancelled first', async () => {
@@ -100,12 +100,12 @@ describe('inventory service', () => {
     await t.orders.publish(OrderCancelled, cancelled.data, { id: cancelled.id });
     await t.cancel('r');
     await t.cancel('early');
-    await waitFor(() => t.inventory.store.reservation('early')?.status === 'cancelled');
+    await waitFor(async () => (await t.inventory.store.reservation('early'))?.status === 'cancelled');
     await t.place('early', [{ sku: 'MN-303', quantity: 1 }]);
     await new Promise((resolve) => setTimeout(resolve, 60));
     assert.deepEqual(t.types('r'), ['StockReserved', 'StockReleased']);
     assert.deepEqual(t.types('early'), []);
-    assert.equal(t.inventory.store.level('MN-303')!.available, 40);
-    t.consistent();
+    assert.equal((await t.inventory.store.level('MN-303'))!.available, 40);
+    await t.consistent();
   });
 });

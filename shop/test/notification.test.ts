@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { memory, type Transport } from '@herald/core';
 import { waitFor } from '@herald/core/testing';
 import { OrderCancelled, OrderConfirmed, SERVICES } from '../src/contracts/index.ts';
 import { notificationService } from '../src/notification/service.ts';
 import type { NotificationSender } from '../src/notification/sender.ts';
 import type { Notification } from '../src/notification/store.ts';
-import { makeNotification, observe, publisherAs } from './in-process.ts';
+import { closeTestDatabase, makeNotification, observe, publisherAs, testDatabase } from './in-process.ts';
 
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
@@ -31,7 +30,7 @@ function recordingSender(failures = 0): NotificationSender & { sent: Notificatio
 
 async function setup(sender: NotificationSender, sendAttempts = 3) {
   const transport: Transport = memory();
-  const service = makeNotification(transport, { sender, sendAttempts });
+  const service = await makeNotification(transport, { sender, sendAttempts });
   const watched = observe(transport, ['notifications']);
   await service.start();
   await watched.subscription.ready;
@@ -62,20 +61,22 @@ describe('notification service', () => {
     });
     await waitFor(() => t.events.length === 2);
     await new Promise((resolve) => setTimeout(resolve, 60));
+    // Different orders are handled concurrently: compare them in order of id.
+    const delivered = [...sender.sent].sort((a, b) => a.orderId.localeCompare(b.orderId));
     assert.deepEqual(
-      sender.sent.map((n) => [n.orderId, n.outcome]),
+      delivered.map((n) => [n.orderId, n.outcome]),
       [
         ['o-1', 'confirmed'],
         ['o-2', 'cancelled'],
       ],
     );
-    assert.match(sender.sent[1]!.message, /cancelled: out of stock: x/);
+    assert.match(delivered[1]!.message, /cancelled: out of stock: x/);
     assert.equal(t.events.length, 2);
     const sent = t.events.find((e) => (e.data as { orderId: string }).orderId === 'o-1')!;
     assert.equal(sent.type, 'NotificationSent');
     assert.equal(sent.causationid, confirmed.id);
     assert.deepEqual(
-      t.service.store.recent(10).map((n) => n.status),
+      (await t.service.store.recent(10)).map((n) => n.status),
       ['sent', 'sent'],
     );
   });
@@ -84,24 +85,28 @@ describe('notification service', () => {
     const sender = recordingSender(5);
     const t = await setup(sender, 2);
     const event = await t.orders.publish(OrderConfirmed, { orderId: 'o-3', userId: 'cy', amountCents: 1 });
-    await waitFor(() => t.service.store.recent(10)[0]?.status === 'failed');
+    await waitFor(async () => (await t.service.store.recent(10))[0]?.status === 'failed');
     await t.orders.publish(OrderConfirmed, event.data);
     await new Promise((resolve) => setTimeout(resolve, 60));
     assert.equal(sender.calls, 2);
-    assert.equal(t.service.store.recent(10)[0]!.error, 'provider down');
+    assert.equal((await t.service.store.recent(10))[0]!.error, 'provider down');
     assert.equal(t.events.length, 0, 'NotificationSent only after the sender accepted it');
   });
 
-  it('marks a send interrupted by a stop as unknown on restart, without resending', () => {
-    const db = new Database(':memory:');
+  it('marks a send interrupted by a stop as unknown on restart, without resending', async () => {
+    const database = testDatabase();
     const transport = memory();
-    const first = notificationService({ db, transport });
-    first.store.claim(
-      { notificationId: 'n-1', orderId: 'o-9', userId: 'd', outcome: 'confirmed', message: 'm' },
-      'log',
+    const first = await notificationService({ database, transport });
+    await first.storage.transaction(({ store }) =>
+      store.claim(
+        { notificationId: 'n-1', orderId: 'o-9', userId: 'd', outcome: 'confirmed', message: 'm' },
+        'log',
+      ),
     );
-    const again = notificationService({ db, transport });
-    assert.equal(again.store.recent(10)[0]!.status, 'unknown');
-    db.close();
+    const again = await notificationService({ database, transport });
+    assert.equal((await again.store.recent(10))[0]!.status, 'unknown');
+    await first.close();
+    await again.close();
+    closeTestDatabase(database);
   });
 });

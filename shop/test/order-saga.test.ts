@@ -16,24 +16,26 @@ import { makeOrder, observe, publisherAs } from './in-process.ts';
 /** The order service alone: the test plays payment and inventory, in any order. */
 async function orderAlone() {
   const transport: Transport = memory();
-  const order = makeOrder(transport);
+  const order = await makeOrder(transport);
   const watched = observe(transport, ['orders']);
   await order.start();
   await watched.subscription.ready;
   const payment = publisherAs(transport, SERVICES.payment.source);
   const inventory = publisherAs(transport, SERVICES.inventory.source);
-  const placed = order.placeOrder({ userId: 'ada', items: [{ sku: 'KB-101', quantity: 1 }] });
+  const placed = await order.placeOrder({ userId: 'ada', items: [{ sku: 'KB-101', quantity: 1 }] });
   const { orderId } = placed;
   await waitFor(() => watched.events.some((e) => e.type === 'OrderPlaced'), 5000, 'OrderPlaced relayed');
   const orderEvents = (type: string) =>
     watched.events.filter((e) => e.type === type && (e.data as { orderId: string }).orderId === orderId);
-  const historyOf = (type: string) => order.getOrder(orderId)!.history.filter((h) => h.type === type);
+  const view = async () => (await order.getOrder(orderId))!;
+  const historyOf = async (type: string) => (await view()).history.filter((h) => h.type === type);
   return {
     order,
     orderId,
     payment,
     inventory,
     orderEvents,
+    view,
     historyOf,
     placedEvent: watched.events.find((e) => e.type === 'OrderPlaced')!,
     async close() {
@@ -59,14 +61,14 @@ describe('order saga', () => {
   it('confirms only when both paid and reserved, in either order, and emits OrderConfirmed once', async () => {
     const t = await setup();
     await t.inventory.publish(StockReserved, { orderId: t.orderId, items: [{ sku: 'KB-101', quantity: 1 }] });
-    await waitFor(() => t.historyOf('StockReserved').length === 1);
-    assert.equal(t.order.getOrder(t.orderId)!.status, 'PENDING', 'reserved but not paid yet');
+    await waitFor(async () => (await t.historyOf('StockReserved')).length === 1);
+    assert.equal((await t.view()).status, 'PENDING', 'reserved but not paid yet');
     const paid = await t.payment.publish(PaymentCompleted, {
       orderId: t.orderId,
       paymentId: 'p1',
       amountCents: 8900,
     });
-    await waitFor(() => t.order.getOrder(t.orderId)!.status === 'CONFIRMED');
+    await waitFor(async () => (await t.view()).status === 'CONFIRMED');
     // The same event again (a redelivery) changes nothing.
     await t.payment.publish(
       PaymentCompleted,
@@ -75,7 +77,7 @@ describe('order saga', () => {
     );
     await waitFor(() => t.orderEvents('OrderConfirmed').length === 1);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(t.historyOf('PaymentCompleted').length, 1);
+    assert.equal((await t.historyOf('PaymentCompleted')).length, 1);
     assert.equal(t.orderEvents('OrderConfirmed').length, 1);
     const confirmed = t.orderEvents('OrderConfirmed')[0]!;
     assert.equal(confirmed.causationid, paid.id, 'caused by the event that completed the saga');
@@ -90,14 +92,14 @@ describe('order saga', () => {
       reason,
       shortages: [{ sku: 'KB-101', requested: 1, available: 0 }],
     });
-    await waitFor(() => t.order.getOrder(t.orderId)!.status === 'CANCELLED');
+    await waitFor(async () => (await t.view()).status === 'CANCELLED');
     await t.payment.publish(PaymentCompleted, { orderId: t.orderId, paymentId: 'p1', amountCents: 8900 });
-    await waitFor(() => t.historyOf('PaymentCompleted').length === 1);
-    const order = t.order.getOrder(t.orderId)!;
+    await waitFor(async () => (await t.historyOf('PaymentCompleted')).length === 1);
+    const order = await t.view();
     assert.equal(order.status, 'CANCELLED');
     assert.equal(order.reason, reason);
     assert.equal(
-      t.order.store.get(t.orderId)!.payment,
+      (await t.order.store.get(t.orderId))!.payment,
       'completed',
       'the charge is known, so the refund is expected',
     );
@@ -105,7 +107,7 @@ describe('order saga', () => {
     assert.equal(cancelled.length, 1);
     assert.equal((cancelled[0] as CloudEvent<{ reason: string }>).data.reason, reason);
     await t.payment.publish(PaymentRefunded, { orderId: t.orderId, paymentId: 'p1', amountCents: 8900 });
-    await waitFor(() => t.order.store.get(t.orderId)!.payment === 'refunded');
+    await waitFor(async () => (await t.order.store.get(t.orderId))!.payment === 'refunded');
   });
 
   it('keeps the first failure as the reason when both sides fail', async () => {
@@ -115,14 +117,14 @@ describe('order saga', () => {
       amountCents: 8900,
       reason: 'payment declined: test',
     });
-    await waitFor(() => t.order.getOrder(t.orderId)!.status === 'CANCELLED');
+    await waitFor(async () => (await t.view()).status === 'CANCELLED');
     await t.inventory.publish(StockUnavailable, {
       orderId: t.orderId,
       reason: 'out of stock: test',
       shortages: [],
     });
-    await waitFor(() => t.historyOf('StockUnavailable').length === 1);
-    assert.equal(t.order.getOrder(t.orderId)!.reason, 'payment declined: test');
+    await waitFor(async () => (await t.historyOf('StockUnavailable')).length === 1);
+    assert.equal((await t.view()).reason, 'payment declined: test');
     assert.equal(t.orderEvents('OrderCancelled').length, 1);
   });
 
@@ -134,11 +136,11 @@ describe('order saga', () => {
       amountCents: 8900,
       reason: 'payment declined: test',
     });
-    await waitFor(() => t.order.getOrder(t.orderId)!.status === 'CANCELLED');
+    await waitFor(async () => (await t.view()).status === 'CANCELLED');
     await t.inventory.publish(StockReleased, { orderId: t.orderId, items: [{ sku: 'KB-101', quantity: 1 }] });
-    await waitFor(() => t.order.store.get(t.orderId)!.stock === 'released');
+    await waitFor(async () => (await t.order.store.get(t.orderId))!.stock === 'released');
     assert.deepEqual(
-      t.order.getOrder(t.orderId)!.history.map((h) => h.type),
+      (await t.view()).history.map((h) => h.type),
       ['OrderPlaced', 'StockReserved', 'PaymentFailed', 'OrderCancelled', 'StockReleased'],
     );
   });

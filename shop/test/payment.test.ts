@@ -13,7 +13,7 @@ after(async () => {
 
 async function setup(limitCents?: number) {
   const transport: Transport = memory();
-  const payment = makePayment(transport, limitCents);
+  const payment = await makePayment(transport, limitCents);
   const watched = observe(transport, ['payments']);
   await payment.start();
   await watched.subscription.ready;
@@ -37,7 +37,7 @@ async function setup(limitCents?: number) {
   });
   const types = (orderId: string) =>
     watched.events.filter((e) => (e.data as { orderId: string }).orderId === orderId).map((e) => e.type);
-  return { payment, orders, placed, cancelled, types };
+  return { transport, payment, orders, placed, cancelled, types };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 60));
@@ -52,7 +52,7 @@ describe('payment service', () => {
     await settle();
     assert.deepEqual(t.types('o-1'), ['PaymentCompleted']);
     assert.deepEqual(
-      t.payment.store.ledger().map((e) => [e.orderId, e.kind]),
+      (await t.payment.store.ledger()).map((e) => [e.orderId, e.kind]),
       [['o-1', 'charge']],
     );
   });
@@ -65,7 +65,7 @@ describe('payment service', () => {
     assert.deepEqual(t.types('at-limit'), ['PaymentCompleted']);
     assert.deepEqual(t.types('over'), ['PaymentFailed']);
     assert.equal(
-      t.payment.store.get('over')!.reason,
+      (await t.payment.store.get('over'))!.reason,
       'payment declined: amount 5000.01 exceeds the limit of 5000.00',
     );
   });
@@ -83,7 +83,7 @@ describe('payment service', () => {
     assert.deepEqual(t.types('o-2'), ['PaymentCompleted', 'PaymentRefunded']);
     assert.deepEqual(t.types('o-3'), ['PaymentFailed']);
     assert.deepEqual(
-      t.payment.store.ledger().map((e) => [e.orderId, e.kind, e.amountCents]),
+      (await t.payment.store.ledger()).map((e) => [e.orderId, e.kind, e.amountCents]),
       [
         ['o-2', 'charge', 1000],
         ['o-2', 'refund', 1000],
@@ -94,11 +94,33 @@ describe('payment service', () => {
   it('never charges an order cancelled before payment saw it', async () => {
     const t = await setup();
     await t.orders.publish(OrderCancelled, t.cancelled('o-4', 1000));
-    await waitFor(() => t.payment.store.get('o-4')?.status === 'cancelled');
+    await waitFor(async () => (await t.payment.store.get('o-4'))?.status === 'cancelled');
     await t.orders.publish(OrderPlaced, t.placed('o-4', 1000));
     await settle();
     assert.deepEqual(t.types('o-4'), []);
-    assert.equal(t.payment.store.ledger().length, 0);
+    assert.equal((await t.payment.store.ledger()).length, 0);
+  });
+
+  it("charges an order a plain client published in the seed's shape: decimal amount, no items", async () => {
+    const t = await setup();
+    const plain = (orderId: string, amount: unknown) => ({
+      topic: 'orders',
+      key: orderId,
+      attributes: {},
+      data: new TextEncoder().encode(
+        JSON.stringify({ event: 'OrderPlaced', data: { orderId, userId: '456', amount } }),
+      ),
+    });
+    await t.transport.publish([plain('seed-1', 100), plain('seed-2', 99.95), plain('seed-3', 1.234)]);
+    // The same bytes again (a client's retry): the content-derived id makes it the same event.
+    await t.transport.publish([plain('seed-1', 100)]);
+    await waitFor(() => t.types('seed-1').length === 1 && t.types('seed-2').length === 1);
+    await settle();
+    assert.deepEqual((await t.payment.store.ledger()).map((e) => [e.orderId, e.kind, e.amountCents]).sort(), [
+      ['seed-1', 'charge', 10_000],
+      ['seed-2', 'charge', 9995],
+    ]);
+    assert.deepEqual(t.types('seed-3'), [], 'an amount with three decimals is refused (dead-lettered)');
   });
 
   it('reads PAYMENT_LIMIT as a decimal amount', () => {

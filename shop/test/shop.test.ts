@@ -25,8 +25,8 @@ describe('shop in one process on memory()', () => {
   async function settled(orderId: string): Promise<OrderView> {
     let order: OrderView | undefined;
     await waitFor(
-      () => {
-        order = shop.order.getOrder(orderId);
+      async () => {
+        order = await shop.order.getOrder(orderId);
         return order !== undefined && order.status !== 'PENDING';
       },
       5000,
@@ -68,11 +68,11 @@ describe('shop in one process on memory()', () => {
     assert.equal(types[0], 'OrderPlaced');
     assert.ok(types.includes('PaymentCompleted') && types.includes('StockReserved'));
     assert.equal(types.at(-1), 'OrderConfirmed');
-    await waitFor(() =>
-      shop.notification.store.recent(100).some((n) => n.orderId === orderId && n.status === 'sent'),
+    await waitFor(async () =>
+      (await shop.notification.store.recent(100)).some((n) => n.orderId === orderId && n.status === 'sent'),
     );
-    assert.equal(shop.notification.store.recent(100).filter((n) => n.orderId === orderId).length, 1);
-    assert.equal(shop.inventory.store.level('KB-101')!.reserved, 2);
+    assert.equal((await shop.notification.store.recent(100)).filter((n) => n.orderId === orderId).length, 1);
+    assert.equal((await shop.inventory.store.level('KB-101'))!.reserved, 2);
 
     const fetched = await app.inject({ method: 'GET', url: `/orders/${orderId}` });
     assert.equal(fetched.statusCode, 200);
@@ -85,9 +85,13 @@ describe('shop in one process on memory()', () => {
     const order = await settled(orderId);
     assert.equal(order.status, 'CANCELLED');
     assert.match(order.reason!, /^payment declined: amount 5996\.00 exceeds the limit of 5000\.00$/);
-    await waitFor(() => shop.inventory.store.reservation(orderId)?.status === 'released', 5000, 'release');
-    assert.equal(shop.inventory.store.level('LT-404')!.available, 25);
-    assert.equal(shop.payment.store.ledger().filter((e) => e.orderId === orderId).length, 0);
+    await waitFor(
+      async () => (await shop.inventory.store.reservation(orderId))?.status === 'released',
+      5000,
+      'release',
+    );
+    assert.equal((await shop.inventory.store.level('LT-404'))!.available, 25);
+    assert.equal((await shop.payment.store.ledger()).filter((e) => e.orderId === orderId).length, 0);
   });
 
   it('cancels an order for more stock than exists and refunds its charge', async () => {
@@ -96,8 +100,8 @@ describe('shop in one process on memory()', () => {
     const order = await settled(orderId);
     assert.equal(order.status, 'CANCELLED');
     assert.equal(order.reason, 'out of stock: LE-707 (requested 6, available 5)');
-    await waitFor(() => shop.payment.store.get(orderId)?.status === 'refunded', 5000, 'refund');
-    const ledger = shop.payment.store.ledger().filter((e) => e.orderId === orderId);
+    await waitFor(async () => (await shop.payment.store.get(orderId))?.status === 'refunded', 5000, 'refund');
+    const ledger = (await shop.payment.store.ledger()).filter((e) => e.orderId === orderId);
     assert.deepEqual(
       ledger.map((e) => [e.kind, e.amountCents]),
       [
@@ -105,7 +109,9 @@ describe('shop in one process on memory()', () => {
         ['refund', 270000],
       ],
     );
-    await waitFor(() => shop.order.getOrder(orderId)!.history.some((h) => h.type === 'PaymentRefunded'));
+    await waitFor(async () =>
+      (await shop.order.getOrder(orderId))!.history.some((h) => h.type === 'PaymentRefunded'),
+    );
   });
 
   it('answers 400 problem+json naming each bad field, and an unknown sku', async () => {

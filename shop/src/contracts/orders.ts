@@ -1,5 +1,6 @@
 import { defineEvent } from '@herald/core';
 import { z } from 'zod';
+import { parseAmountToCents } from './money.ts';
 
 /** Partition key of every shop event: the order id, so each order's events stay in order. */
 const byOrder = (data: { orderId: string }): string => data.orderId;
@@ -14,16 +15,51 @@ export const OrderLine = z.object({
 /** One line of an order, priced when it was placed. */
 export type OrderLine = z.infer<typeof OrderLine>;
 
-/** A customer placed an order; payment and inventory act on it. Amounts are integer cents. */
+/** `OrderPlaced` as the order service publishes it: priced lines, the amount in integer cents. */
+const HeraldOrderPlaced = z.object({
+  orderId: z.string().min(1),
+  userId: z.string().min(1),
+  items: z.array(OrderLine).min(1),
+  amountCents: z.number().int().nonnegative(),
+});
+
+/** A decimal amount with at most two decimals (`100`, `99.5`, `"12.30"`), as integer cents. */
+const DecimalAmount = z.union([z.number(), z.string()]).transform((amount, context) => {
+  const cents =
+    typeof amount === 'string'
+      ? parseAmountToCents(amount)
+      : Number.isFinite(amount) && amount >= 0 && Math.abs(amount * 100 - Math.round(amount * 100)) < 1e-6
+        ? Math.round(amount * 100)
+        : undefined;
+  if (cents === undefined) {
+    context.addIssue({ code: 'custom', message: 'a decimal amount >= 0 with at most two decimals' });
+    return z.NEVER;
+  }
+  return cents;
+});
+
+/**
+ * `OrderPlaced` as clients that know nothing of Herald publish it (the seed's shape): `{"orderId": "123",
+ * "userId": "456", "amount": 100}`, a decimal amount and no items. Normalised to the Herald shape: `amountCents`,
+ * and `items: []` (nothing to reserve: inventory leaves such orders alone, payment charges the amount).
+ */
+const PlainOrderPlaced = z
+  .object({ orderId: z.string().min(1), userId: z.string().min(1), amount: DecimalAmount })
+  .transform(({ orderId, userId, amount }) => ({
+    orderId,
+    userId,
+    items: [] as OrderLine[],
+    amountCents: amount,
+  }));
+
+/**
+ * A customer placed an order; payment and inventory act on it. Amounts are integer cents. Handlers also accept
+ * the plain shape of clients outside Herald (see `PlainOrderPlaced`), normalised, so `items` may be empty there.
+ */
 export const OrderPlaced = defineEvent({
   type: 'OrderPlaced',
   topic: 'orders',
-  schema: z.object({
-    orderId: z.string().min(1),
-    userId: z.string().min(1),
-    items: z.array(OrderLine).min(1),
-    amountCents: z.number().int().nonnegative(),
-  }),
+  schema: z.union([HeraldOrderPlaced, PlainOrderPlaced]),
   key: byOrder,
 });
 

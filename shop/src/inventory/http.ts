@@ -7,8 +7,8 @@ import type { InventoryService } from './service.ts';
 /** A read-only view for people: `GET /stock`, `GET /health`. */
 export function inventoryHttp(service: InventoryService, log: Logger): FastifyInstance {
   const app = createHttpApp({ service: 'inventory-service', log, health: () => service.health() });
-  app.get('/stock', () =>
-    service.store.levels().map((level) => ({ ...level, name: findProduct(level.sku)?.name })),
+  app.get('/stock', async () =>
+    (await service.store.levels()).map((level) => ({ ...level, name: findProduct(level.sku)?.name })),
   );
   return app;
 }

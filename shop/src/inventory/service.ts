@@ -1,5 +1,3 @@
-import type { Transport } from '@herald/core';
-import type { SqliteDatabase } from '@herald/sqlite';
 import {
   OrderCancelled,
   OrderPlaced,
@@ -10,18 +8,10 @@ import {
   StockUnavailable,
   type StockLine,
 } from '../contracts/index.ts';
-import { eventPlumbing, type EventPlumbingOptions } from '../runtime/event-plumbing.ts';
-import { silentLogger, type Logger } from '../runtime/logger.ts';
-import { inventoryStore } from './store.ts';
-
-/** Options of {@link inventoryService}. */
-export interface InventoryServiceOptions {
-  readonly db: SqliteDatabase;
-  readonly transport: Transport;
-  readonly log?: Logger;
-  readonly relay?: EventPlumbingOptions['relay'];
-  readonly router?: EventPlumbingOptions['router'];
-}
+import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
+import { silentLogger } from '../runtime/logger.ts';
+import { storageHandler } from '../runtime/storage.ts';
+import { inventoryStores, type StockLevel } from './store.ts';
 
 /** Sums quantities per SKU, so an order listing a SKU twice is checked against the stock once. */
 function bySku(items: readonly StockLine[]): StockLine[] {
@@ -35,67 +25,66 @@ function bySku(items: readonly StockLine[]): StockLine[] {
  * releases a reservation when the order is cancelled, and never lets stock go below zero (checked in code and by
  * the table's constraints). Each change is one transaction with its inbox record and its event.
  */
-export function inventoryService(options: InventoryServiceOptions) {
-  const { db, transport } = options;
+export async function inventoryService(options: ServiceOptions) {
   const log = options.log ?? silentLogger;
-  const store = inventoryStore(db);
-  const plumbing = eventPlumbing({
-    db,
-    transport,
-    log,
-    ...SERVICES.inventory,
-    relay: options.relay,
-    router: options.router,
-  });
-  const { uow, router } = plumbing;
+  const plumbing = await eventPlumbing({ ...options, ...SERVICES.inventory, log, stores: inventoryStores });
+  const { storage, router } = plumbing;
 
   router.on(
     OrderPlaced,
-    uow.handler((event, { emit }) => {
+    storageHandler(storage, async (event, { store, emit }) => {
       const { orderId } = event.data;
-      if (store.reservation(orderId) !== undefined) return;
+      if (event.data.items.length === 0) {
+        // A plain client's order (the seed's shape) lists no items: there is nothing to reserve.
+        log.info('order without items: nothing to reserve', { orderId });
+        return;
+      }
+      if ((await store.reservation(orderId)) !== undefined) return;
       const items = bySku(event.data.items);
-      const unknown = items.filter((item) => store.level(item.sku) === undefined).map((item) => item.sku);
+      // Read (on PostgreSQL: lock) the SKUs in one global order, so two orders never wait on each other's rows.
+      const levels = new Map<string, StockLevel | undefined>();
+      for (const sku of items.map((item) => item.sku).sort()) levels.set(sku, await store.level(sku));
+      const unknown = items.filter((item) => levels.get(item.sku) === undefined).map((item) => item.sku);
       const shortages = items
         .map((item) => ({
           sku: item.sku,
           requested: item.quantity,
-          available: store.level(item.sku)?.available ?? 0,
+          available: levels.get(item.sku)?.available ?? 0,
         }))
         .filter((s) => s.requested > s.available);
       if (shortages.length > 0) {
         const reason = unknown.length > 0 ? reasons.unknownSku(unknown) : reasons.outOfStock(shortages);
-        store.putReservation({ orderId, status: 'rejected', items });
-        emit(StockUnavailable, { orderId, reason, shortages });
+        await store.putReservation({ orderId, status: 'rejected', items });
+        await emit(StockUnavailable, { orderId, reason, shortages });
         log.info('stock unavailable', { orderId, shortages });
         return;
       }
-      for (const item of items) store.reserve(item.sku, item.quantity);
-      store.putReservation({ orderId, status: 'reserved', items });
-      emit(StockReserved, { orderId, items });
+      for (const item of items) await store.reserve(item.sku, item.quantity);
+      await store.putReservation({ orderId, status: 'reserved', items });
+      await emit(StockReserved, { orderId, items });
       log.info('stock reserved', { orderId });
     }),
   );
 
   router.on(
     OrderCancelled,
-    uow.handler((event, { emit }) => {
+    storageHandler(storage, async (event, { store, emit }) => {
       const { orderId } = event.data;
-      const reservation = store.reservation(orderId);
+      const reservation = await store.reservation(orderId);
       if (reservation === undefined) {
-        store.putReservation({ orderId, status: 'cancelled', items: [] });
+        await store.putReservation({ orderId, status: 'cancelled', items: [] });
         return;
       }
       if (reservation.status !== 'reserved') return;
-      for (const item of reservation.items) store.reserve(item.sku, -item.quantity);
-      store.putReservation({ ...reservation, status: 'released' });
-      emit(StockReleased, { orderId, items: [...reservation.items] });
+      for (const item of reservation.items) await store.reserve(item.sku, -item.quantity);
+      await store.putReservation({ ...reservation, status: 'released' });
+      await emit(StockReleased, { orderId, items: [...reservation.items] });
       log.info('stock released', { orderId });
     }),
   );
 
-  return { ...plumbing, store };
+  return { ...plumbing, store: storage.store };
 }
 
 /** A running inventory service (see {@link inventoryService}). */
-export type InventoryService = ReturnType<typeof inventoryService>;
+export type InventoryService = Awaited<ReturnType<typeof inventoryService>>;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { backoffDelay, runHandling, sleep, type CloudEvent, type Transport } from '@herald/core';
-import type { SqliteDatabase } from '@herald/sqlite';
+import { backoffDelay, runHandling, sleep, type CloudEvent } from '@herald/core';
 import {
   formatCents,
   NotificationSent,
@@ -9,22 +8,17 @@ import {
   SERVICES,
   type NotificationOutcome,
 } from '../contracts/index.ts';
-import { eventPlumbing, type EventPlumbingOptions } from '../runtime/event-plumbing.ts';
-import { silentLogger, type Logger } from '../runtime/logger.ts';
+import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
+import { silentLogger } from '../runtime/logger.ts';
 import { logSender, type NotificationSender } from './sender.ts';
-import { notificationStore, type Notification } from './store.ts';
+import { notificationStores, type Notification } from './store.ts';
 
 /** Options of {@link notificationService}. */
-export interface NotificationServiceOptions {
-  readonly db: SqliteDatabase;
-  readonly transport: Transport;
+export interface NotificationServiceOptions extends ServiceOptions {
   /** Default: {@link logSender} (stored and logged). */
   readonly sender?: NotificationSender;
   /** Calls of `sender.send` per notification before it is marked failed. Default 3. */
   readonly sendAttempts?: number;
-  readonly log?: Logger;
-  readonly relay?: EventPlumbingOptions['relay'];
-  readonly router?: EventPlumbingOptions['router'];
 }
 
 /**
@@ -33,23 +27,19 @@ export interface NotificationServiceOptions {
  * sender is called, so no redelivery or restart sends it twice; a process stopped mid-send leaves the claim
  * `unknown` rather than risk a second message. `NotificationSent` is emitted only after the sender accepted it.
  */
-export function notificationService(options: NotificationServiceOptions) {
-  const { db, transport } = options;
+export async function notificationService(options: NotificationServiceOptions) {
   const log = options.log ?? silentLogger;
   const sender = options.sender ?? logSender(log);
   const sendAttempts = options.sendAttempts ?? 3;
-  const store = notificationStore(db);
-  const plumbing = eventPlumbing({
-    db,
-    transport,
-    log,
+  const plumbing = await eventPlumbing({
+    ...options,
     ...SERVICES.notification,
-    relay: options.relay,
-    router: options.router,
+    log,
+    stores: notificationStores,
   });
-  const { uow, router, outbox } = plumbing;
+  const { storage, router } = plumbing;
 
-  const interrupted = store.abandonInterrupted();
+  const interrupted = await storage.transaction(({ store }) => store.abandonInterrupted());
   if (interrupted > 0)
     log.warn(`${interrupted} notification(s) were interrupted mid-send; not resending them`);
 
@@ -69,32 +59,29 @@ export function notificationService(options: NotificationServiceOptions) {
     const { orderId, userId } = event.data as { orderId: string; userId: string };
     const notification: Notification = { notificationId: randomUUID(), orderId, userId, outcome, message };
     let claimed = false;
-    uow.run(group, event, () => {
-      claimed = store.claim(notification, sender.channel);
+    await storage.once(group, event, async ({ store }) => {
+      claimed = await store.claim(notification, sender.channel);
     });
     if (!claimed) return;
     try {
       await send(notification);
     } catch (error) {
-      store.finish(
-        notification.notificationId,
-        'failed',
-        error instanceof Error ? error.message : String(error),
-      );
+      const reason = error instanceof Error ? error.message : String(error);
+      await storage.transaction(({ store }) => store.finish(notification.notificationId, 'failed', reason));
       log.error('notification failed', { orderId, outcome, error });
       return;
     }
-    runHandling(event, () =>
-      db.transaction(() => {
-        store.finish(notification.notificationId, 'sent');
-        outbox.emit(NotificationSent, {
+    await runHandling(event, () =>
+      storage.transaction(async ({ store, emit }) => {
+        await store.finish(notification.notificationId, 'sent');
+        await emit(NotificationSent, {
           notificationId: notification.notificationId,
           orderId,
           userId,
           outcome,
           channel: sender.channel,
         });
-      })(),
+      }),
     );
   }
 
@@ -112,8 +99,8 @@ export function notificationService(options: NotificationServiceOptions) {
     await notify(event, context.group, 'cancelled', `Your order ${orderId} was cancelled: ${reason}.`);
   });
 
-  return { ...plumbing, store, sender };
+  return { ...plumbing, store: storage.store, sender };
 }
 
 /** A running notification service (see {@link notificationService}). */
-export type NotificationService = ReturnType<typeof notificationService>;
+export type NotificationService = Awaited<ReturnType<typeof notificationService>>;

@@ -1,5 +1,7 @@
+import type { Queryable } from '@herald/postgres';
 import type { SqliteDatabase } from '@herald/sqlite';
 import type { NotificationOutcome } from '../contracts/index.ts';
+import type { StoreBackends } from '../runtime/storage.ts';
 
 /**
  * `sending`: claimed, the sender was called. `sent` / `failed`: the sender's answer. `unknown`: the process
@@ -26,6 +28,17 @@ export interface NotificationRecord extends Notification {
   readonly sentAt: string | undefined;
 }
 
+/** The notification service's table: one row per order and outcome (the primary key). */
+export interface NotificationStore {
+  /** Claims the (order, outcome) pair as `sending`; false when it was claimed before. */
+  claim(notification: Notification, channel: string): Promise<boolean>;
+  finish(notificationId: string, status: 'sent' | 'failed', error?: string): Promise<void>;
+  /** Marks claims left `sending` by a stopped process as `unknown`; returns how many. */
+  abandonInterrupted(): Promise<number>;
+  /** The most recent notifications, newest first. */
+  recent(limit: number): Promise<NotificationRecord[]>;
+}
+
 interface Row {
   notification_id: string;
   order_id: string;
@@ -35,9 +48,11 @@ interface Row {
   status: NotificationStatus;
   channel: string;
   error: string | null;
-  created_at: string;
-  sent_at: string | null;
+  created_at: string | Date;
+  sent_at: string | Date | null;
 }
+
+const iso = (time: string | Date): string => (typeof time === 'string' ? time : time.toISOString());
 
 const toRecord = (row: Row): NotificationRecord => ({
   notificationId: row.notification_id,
@@ -48,12 +63,11 @@ const toRecord = (row: Row): NotificationRecord => ({
   status: row.status,
   channel: row.channel,
   error: row.error ?? undefined,
-  createdAt: row.created_at,
-  sentAt: row.sent_at ?? undefined,
+  createdAt: iso(row.created_at),
+  sentAt: row.sent_at === null ? undefined : iso(row.sent_at),
 });
 
-/** The notification service's table: one row per order and outcome (the primary key). */
-export function notificationStore(db: SqliteDatabase) {
+function sqliteNotificationStore(db: SqliteDatabase): NotificationStore {
   db.exec(`
     CREATE TABLE IF NOT EXISTS notifications (
       order_id TEXT NOT NULL,
@@ -78,28 +92,84 @@ export function notificationStore(db: SqliteDatabase) {
   );
   const abandon = db.prepare<[]>("UPDATE notifications SET status = 'unknown' WHERE status = 'sending'");
   const recent = db.prepare<[number], Row>('SELECT * FROM notifications ORDER BY created_at DESC LIMIT ?');
-
   return {
-    /** Claims the (order, outcome) pair; false when it was claimed before. */
-    claim(notification: Notification, channel: string): boolean {
+    claim(notification, channel) {
       const { orderId, outcome, notificationId, userId, message } = notification;
-      return (
-        claim.run(orderId, outcome, notificationId, userId, message, channel, new Date().toISOString())
-          .changes > 0
+      const { changes } = claim.run(
+        orderId,
+        outcome,
+        notificationId,
+        userId,
+        message,
+        channel,
+        new Date().toISOString(),
+      );
+      return Promise.resolve(changes > 0);
+    },
+    finish(notificationId, status, error) {
+      finish.run(status, error ?? null, status === 'sent' ? new Date().toISOString() : null, notificationId);
+      return Promise.resolve();
+    },
+    abandonInterrupted: () => Promise.resolve(abandon.run().changes),
+    recent: (limit) => Promise.resolve(recent.all(limit).map(toRecord)),
+  };
+}
+
+function postgresNotificationStore(q: Queryable, schema: string): NotificationStore {
+  const s = `"${schema}"`;
+  return {
+    async claim(notification, channel) {
+      const { orderId, outcome, notificationId, userId, message } = notification;
+      const result = await q.query(
+        `INSERT INTO ${s}.notifications
+           (order_id, outcome, notification_id, user_id, message, status, channel, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'sending', $6, now()) ON CONFLICT DO NOTHING`,
+        [orderId, outcome, notificationId, userId, message, channel],
+      );
+      return result.rowCount === 1;
+    },
+    async finish(notificationId, status, error) {
+      await q.query(
+        `UPDATE ${s}.notifications SET status = $1::text, error = $2, sent_at = CASE WHEN $1::text = 'sent' THEN now() END
+         WHERE notification_id = $3`,
+        [status, error ?? null, notificationId],
       );
     },
-    finish(notificationId: string, status: 'sent' | 'failed', error?: string): void {
-      finish.run(status, error ?? null, status === 'sent' ? new Date().toISOString() : null, notificationId);
+    async abandonInterrupted() {
+      const result = await q.query(
+        `UPDATE ${s}.notifications SET status = 'unknown' WHERE status = 'sending'`,
+      );
+      return result.rowCount ?? 0;
     },
-    /** Marks claims left `sending` by a stopped process as `unknown`; returns how many. */
-    abandonInterrupted(): number {
-      return abandon.run().changes;
-    },
-    recent(limit: number): NotificationRecord[] {
-      return recent.all(limit).map(toRecord);
+    async recent(limit) {
+      const { rows } = await q.query<Row>(
+        `SELECT * FROM ${s}.notifications ORDER BY created_at DESC LIMIT $1`,
+        [limit],
+      );
+      return rows.map(toRecord);
     },
   };
 }
 
-/** The notification service's table access (see {@link notificationStore}). */
-export type NotificationStore = ReturnType<typeof notificationStore>;
+/** The notification service's table on SQLite and on PostgreSQL. */
+export const notificationStores: StoreBackends<NotificationStore> = {
+  sqlite: sqliteNotificationStore,
+  async postgresSchema(client, schema) {
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS "${schema}".notifications (
+        order_id text NOT NULL,
+        outcome text NOT NULL CHECK (outcome IN ('confirmed', 'cancelled')),
+        notification_id text NOT NULL UNIQUE,
+        user_id text NOT NULL,
+        message text NOT NULL,
+        status text NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'unknown')),
+        channel text NOT NULL,
+        error text,
+        created_at timestamptz NOT NULL,
+        sent_at timestamptz,
+        PRIMARY KEY (order_id, outcome)
+      );
+    `);
+  },
+  postgres: postgresNotificationStore,
+};

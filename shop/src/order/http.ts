@@ -32,12 +32,12 @@ export function orderHttp(service: OrderService, log: Logger): FastifyInstance {
     CATALOGUE.map((product) => ({ sku: product.sku, name: product.name, price: product.priceCents / 100 })),
   );
 
-  app.post('/orders', (request, reply) => {
+  app.post('/orders', async (request, reply) => {
     const parsed = PlaceOrderBody.safeParse(request.body);
     if (!parsed.success) return sendProblem(reply, validationProblem(fieldErrors(parsed.error), request.url));
     try {
-      const order = service.placeOrder(parsed.data);
-      return reply
+      const order = await service.placeOrder(parsed.data);
+      return await reply
         .code(202)
         .header('location', `/orders/${order.orderId}`)
         .send({ orderId: order.orderId, status: order.status });
@@ -56,14 +56,14 @@ export function orderHttp(service: OrderService, log: Logger): FastifyInstance {
     }
   });
 
-  app.get('/orders', (request, reply) => {
+  app.get('/orders', async (request, reply) => {
     const parsed = ListQuery.safeParse(request.query);
     if (!parsed.success) return sendProblem(reply, validationProblem(fieldErrors(parsed.error), request.url));
     return service.listOrders(parsed.data.limit);
   });
 
-  app.get<{ Params: { id: string } }>('/orders/:id', (request, reply) => {
-    const order = service.getOrder(request.params.id);
+  app.get<{ Params: { id: string } }>('/orders/:id', async (request, reply) => {
+    const order = await service.getOrder(request.params.id);
     if (order === undefined) {
       return sendProblem(reply, {
         title: 'Not Found',

@@ -1,27 +1,5 @@
-import { resolve } from 'node:path';
-import { brokerFromEnv } from '../broker.ts';
-import { dataDir, HOST, portFrom } from '../runtime/config.ts';
-import { openDatabase } from '../runtime/database.ts';
-import { runServiceProcess } from '../runtime/service-process.ts';
+import { runShopService } from '../runtime/service-main.ts';
 import { orderHttp } from './http.ts';
 import { orderService } from './service.ts';
 
-runServiceProcess('order-service', async (log) => {
-  const port = portFrom(process.env, 'PORT', 3000);
-  const { url: brokerUrl, transport } = brokerFromEnv();
-  const db = openDatabase(resolve(dataDir(), 'order.db'));
-  const service = orderService({ db, transport, log });
-  const app = orderHttp(service, log);
-  await service.start();
-  const url = await app.listen({ host: HOST, port });
-  log.info('started', { broker: brokerUrl, db: db.name });
-  return {
-    url,
-    async close() {
-      await app.close();
-      await service.close();
-      await transport.close();
-      db.close();
-    },
-  };
-});
+runShopService({ name: 'order', defaultPort: 3000, create: orderService, http: orderHttp });

@@ -1,5 +1,4 @@
-import { newEventId, type CloudEvent, type EventDefinition, type Transport } from '@herald/core';
-import type { SqliteDatabase, UnitOfWork } from '@herald/sqlite';
+import { newEventId, type CloudEvent, type EventDefinition } from '@herald/core';
 import {
   findProduct,
   OrderCancelled,
@@ -12,20 +11,11 @@ import {
   StockReleased,
   StockReserved,
   StockUnavailable,
-  type OrderLine,
 } from '../contracts/index.ts';
-import { eventPlumbing, type EventPlumbingOptions } from '../runtime/event-plumbing.ts';
-import { silentLogger, type Logger } from '../runtime/logger.ts';
-import { orderStore, type HistoryEntry, type OrderRecord } from './store.ts';
-
-/** Options of {@link orderService}. */
-export interface OrderServiceOptions {
-  readonly db: SqliteDatabase;
-  readonly transport: Transport;
-  readonly log?: Logger;
-  readonly relay?: EventPlumbingOptions['relay'];
-  readonly router?: EventPlumbingOptions['router'];
-}
+import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
+import { silentLogger } from '../runtime/logger.ts';
+import { storageHandler, type Tx } from '../runtime/storage.ts';
+import { orderStores, type HistoryEntry, type OrderRecord, type OrderStore } from './store.ts';
 
 /** A request to place an order, already validated for shape. */
 export interface PlaceOrder {
@@ -47,41 +37,36 @@ export class UnknownSkuError extends Error {
  * `OrderCancelled` makes payment refund and inventory release whatever they did, whatever order the results
  * arrive in. Every state change is one transaction with its inbox record and the events it emits.
  */
-export function orderService(options: OrderServiceOptions) {
-  const { db, transport } = options;
+export async function orderService(options: ServiceOptions) {
   const log = options.log ?? silentLogger;
-  const store = orderStore(db);
-  const plumbing = eventPlumbing({
-    db,
-    transport,
-    log,
-    ...SERVICES.order,
-    relay: options.relay,
-    router: options.router,
-  });
-  const { uow, router, outbox } = plumbing;
+  const plumbing = await eventPlumbing({ ...options, ...SERVICES.order, log, stores: orderStores });
+  const { storage, router } = plumbing;
 
-  function confirmIfDone(order: OrderRecord, emit: UnitOfWork['emit']): OrderRecord {
+  async function confirmIfDone(order: OrderRecord, { store, emit }: Tx<OrderStore>): Promise<OrderRecord> {
     if (order.status !== 'PENDING' || order.payment !== 'completed' || order.stock !== 'reserved')
       return order;
-    const event = emit(OrderConfirmed, {
+    const event = await emit(OrderConfirmed, {
       orderId: order.orderId,
       userId: order.userId,
       amountCents: order.amountCents,
     });
-    store.addHistory(order.orderId, event);
+    await store.addHistory(order.orderId, event);
     return { ...order, status: 'CONFIRMED' };
   }
 
-  function cancelIfPending(order: OrderRecord, reason: string, emit: UnitOfWork['emit']): OrderRecord {
+  async function cancelIfPending(
+    order: OrderRecord,
+    reason: string,
+    { store, emit }: Tx<OrderStore>,
+  ): Promise<OrderRecord> {
     if (order.status !== 'PENDING') return order;
-    const event = emit(OrderCancelled, {
+    const event = await emit(OrderCancelled, {
       orderId: order.orderId,
       userId: order.userId,
       amountCents: order.amountCents,
       reason,
     });
-    store.addHistory(order.orderId, event, reason);
+    await store.addHistory(order.orderId, event, reason);
     return { ...order, status: 'CANCELLED', reason };
   }
 
@@ -94,72 +79,63 @@ export function orderService(options: OrderServiceOptions) {
     apply: (
       order: OrderRecord,
       event: CloudEvent<{ orderId: string; reason?: string }>,
-      emit: UnitOfWork['emit'],
-    ) => OrderRecord,
+      tx: Tx<OrderStore>,
+    ) => OrderRecord | Promise<OrderRecord>,
   ): void {
     router.on(
       definition,
-      uow.handler((event, { emit }) => {
+      storageHandler(storage, async (event, tx) => {
         const data = event.data as { orderId: string; reason?: string };
-        const order = store.get(data.orderId);
+        const order = await tx.store.get(data.orderId);
         if (order === undefined) {
           log.warn('event for an unknown order ignored', { type: event.type, orderId: data.orderId });
           return;
         }
-        store.addHistory(order.orderId, event, data.reason);
-        const next = apply(order, event as CloudEvent<{ orderId: string; reason?: string }>, emit);
-        store.save({ ...next, updatedAt: new Date().toISOString() });
+        await tx.store.addHistory(order.orderId, event, data.reason);
+        const next = await apply(order, event as CloudEvent<{ orderId: string; reason?: string }>, tx);
+        await tx.store.save({ ...next, updatedAt: new Date().toISOString() });
       }),
     );
   }
 
   // Each side only moves forward (pending → done), so a duplicate or late event cannot undo a later state.
-  step(PaymentCompleted, (order, _event, emit) =>
-    confirmIfDone(order.payment === 'pending' ? { ...order, payment: 'completed' } : order, emit),
+  step(PaymentCompleted, (order, _event, tx) =>
+    confirmIfDone(order.payment === 'pending' ? { ...order, payment: 'completed' } : order, tx),
   );
-  step(PaymentFailed, (order, event, emit) =>
+  step(PaymentFailed, (order, event, tx) =>
     cancelIfPending(
       order.payment === 'pending' ? { ...order, payment: 'failed' } : order,
       event.data.reason!,
-      emit,
+      tx,
     ),
   );
   step(PaymentRefunded, (order) => ({ ...order, payment: 'refunded' }));
-  step(StockReserved, (order, _event, emit) =>
-    confirmIfDone(order.stock === 'pending' ? { ...order, stock: 'reserved' } : order, emit),
+  step(StockReserved, (order, _event, tx) =>
+    confirmIfDone(order.stock === 'pending' ? { ...order, stock: 'reserved' } : order, tx),
   );
-  step(StockUnavailable, (order, event, emit) =>
+  step(StockUnavailable, (order, event, tx) =>
     cancelIfPending(
       order.stock === 'pending' ? { ...order, stock: 'unavailable' } : order,
       event.data.reason!,
-      emit,
+      tx,
     ),
   );
   step(StockReleased, (order) => ({ ...order, stock: 'released' }));
 
-  const placeTx = db.transaction(
-    (order: { orderId: string; userId: string; items: OrderLine[]; amountCents: number }) => {
-      const at = new Date().toISOString();
-      store.insert({ ...order, at });
-      const event = outbox.emit(OrderPlaced, order);
-      store.addHistory(order.orderId, event);
-    },
-  );
-
   /** The order as the API shows it, or `undefined`. */
-  function getOrder(orderId: string): OrderView | undefined {
-    const order = store.get(orderId);
-    return order === undefined ? undefined : toView(order, store.history(orderId));
+  async function getOrder(orderId: string): Promise<OrderView | undefined> {
+    const order = await storage.store.get(orderId);
+    return order === undefined ? undefined : toView(order, await storage.store.history(orderId));
   }
 
   return {
     ...plumbing,
-    store,
+    store: storage.store,
     /**
      * Takes an order: prices it from the catalogue, stores it PENDING and stores `OrderPlaced` in the outbox, in
      * one transaction. Throws {@link UnknownSkuError} (nothing stored) when an item's SKU is not in the catalogue.
      */
-    placeOrder(request: PlaceOrder): OrderView {
+    async placeOrder(request: PlaceOrder): Promise<OrderView> {
       const unknown = request.items
         .map((item, index) => ({ index, sku: item.sku }))
         .filter((item) => findProduct(item.sku) === undefined);
@@ -170,20 +146,24 @@ export function orderService(options: OrderServiceOptions) {
         unitPriceCents: findProduct(item.sku)!.priceCents,
       }));
       const amountCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
-      const orderId = newEventId();
-      placeTx({ orderId, userId: request.userId, items, amountCents });
-      return getOrder(orderId)!;
+      const order = { orderId: newEventId(), userId: request.userId, items, amountCents };
+      await storage.transaction(async ({ store, emit }) => {
+        await store.insert({ ...order, at: new Date().toISOString() });
+        const event = await emit(OrderPlaced, order);
+        await store.addHistory(order.orderId, event);
+      });
+      return (await getOrder(order.orderId))!;
     },
     getOrder,
     /** The most recent orders, newest first, without their history. */
-    listOrders(limit: number): OrderSummary[] {
-      return store.recent(limit).map(toSummary);
+    async listOrders(limit: number): Promise<OrderSummary[]> {
+      return (await storage.store.recent(limit)).map(toSummary);
     },
   };
 }
 
 /** A running order service (see {@link orderService}). */
-export type OrderService = ReturnType<typeof orderService>;
+export type OrderService = Awaited<ReturnType<typeof orderService>>;
 
 /** An order in the API: amounts in currency units, items with their names. */
 export interface OrderView extends OrderSummary {

@@ -1,6 +1,8 @@
 import type { CloudEvent } from '@herald/core';
+import type { Queryable } from '@herald/postgres';
 import type { SqliteDatabase } from '@herald/sqlite';
 import type { OrderLine } from '../contracts/index.ts';
+import type { StoreBackends } from '../runtime/storage.ts';
 
 /** An order's status in the API: PENDING until both sides answered, then final. */
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED';
@@ -23,6 +25,15 @@ export interface OrderRecord {
   readonly updatedAt: string;
 }
 
+/** A new order, as {@link OrderStore.insert} takes it. */
+export interface NewOrder {
+  readonly orderId: string;
+  readonly userId: string;
+  readonly amountCents: number;
+  readonly items: readonly OrderLine[];
+  readonly at: string;
+}
+
 /** One event that moved an order, in the order the service handled (or emitted) them. */
 export interface HistoryEntry {
   readonly type: string;
@@ -32,34 +43,63 @@ export interface HistoryEntry {
   readonly reason?: string;
 }
 
+/** The order service's tables (see `StoreBackends` for how a store is bound to a transaction). */
+export interface OrderStore {
+  /** Stores a new order, PENDING. */
+  insert(order: NewOrder): Promise<void>;
+  get(orderId: string): Promise<OrderRecord | undefined>;
+  /** The most recent orders, newest first. */
+  recent(limit: number): Promise<OrderRecord[]>;
+  /** Writes the order's status, reason, saga state and `updatedAt`. */
+  save(order: OrderRecord): Promise<void>;
+  addHistory(orderId: string, event: CloudEvent, reason?: string): Promise<void>;
+  history(orderId: string): Promise<HistoryEntry[]>;
+}
+
 interface OrderRow {
   order_id: string;
   user_id: string;
   status: OrderStatus;
   reason: string | null;
-  amount_cents: number;
-  items: string;
+  amount_cents: number | string;
+  /** JSON text in SQLite, parsed `jsonb` in PostgreSQL. */
+  items: string | OrderLine[];
   payment: PaymentState;
   stock: StockState;
-  created_at: string;
-  updated_at: string;
+  created_at: string | Date;
+  updated_at: string | Date;
 }
+
+interface HistoryRow {
+  type: string;
+  event_id: string;
+  at: string | Date;
+  reason: string | null;
+}
+
+const iso = (time: string | Date): string => (typeof time === 'string' ? time : time.toISOString());
 
 const toRecord = (row: OrderRow): OrderRecord => ({
   orderId: row.order_id,
   userId: row.user_id,
   status: row.status,
   reason: row.reason ?? undefined,
-  amountCents: row.amount_cents,
-  items: JSON.parse(row.items) as OrderLine[],
+  amountCents: Number(row.amount_cents),
+  items: typeof row.items === 'string' ? (JSON.parse(row.items) as OrderLine[]) : row.items,
   payment: row.payment,
   stock: row.stock,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
+  createdAt: iso(row.created_at),
+  updatedAt: iso(row.updated_at),
 });
 
-/** The order service's tables. All writes are synchronous: call them inside the caller's transaction. */
-export function orderStore(db: SqliteDatabase) {
+const toEntry = (row: HistoryRow): HistoryEntry => ({
+  type: row.type,
+  eventId: row.event_id,
+  at: iso(row.at),
+  ...(row.reason === null ? {} : { reason: row.reason }),
+});
+
+function sqliteOrderStore(db: SqliteDatabase): OrderStore {
   db.exec(`
     CREATE TABLE IF NOT EXISTS orders (
       order_id TEXT PRIMARY KEY,
@@ -98,18 +138,11 @@ export function orderStore(db: SqliteDatabase) {
   const addHistory = db.prepare<[string, string, string, string, string | null]>(
     'INSERT INTO order_history (order_id, type, event_id, at, reason) VALUES (?, ?, ?, ?, ?)',
   );
-  const history = db.prepare<[string], { type: string; event_id: string; at: string; reason: string | null }>(
+  const history = db.prepare<[string], HistoryRow>(
     'SELECT type, event_id, at, reason FROM order_history WHERE order_id = ? ORDER BY id',
   );
-
   return {
-    insert(order: {
-      orderId: string;
-      userId: string;
-      amountCents: number;
-      items: readonly OrderLine[];
-      at: string;
-    }) {
+    insert(order) {
       insert.run(
         order.orderId,
         order.userId,
@@ -118,15 +151,14 @@ export function orderStore(db: SqliteDatabase) {
         order.at,
         order.at,
       );
+      return Promise.resolve();
     },
-    get(orderId: string): OrderRecord | undefined {
+    get(orderId) {
       const row = get.get(orderId);
-      return row === undefined ? undefined : toRecord(row);
+      return Promise.resolve(row === undefined ? undefined : toRecord(row));
     },
-    recent(limit: number): OrderRecord[] {
-      return recent.all(limit).map(toRecord);
-    },
-    save(order: OrderRecord): void {
+    recent: (limit) => Promise.resolve(recent.all(limit).map(toRecord)),
+    save(order) {
       update.run(
         order.status,
         order.reason ?? null,
@@ -135,20 +167,95 @@ export function orderStore(db: SqliteDatabase) {
         order.updatedAt,
         order.orderId,
       );
+      return Promise.resolve();
     },
-    addHistory(orderId: string, event: CloudEvent, reason?: string): void {
+    addHistory(orderId, event, reason) {
       addHistory.run(orderId, event.type, event.id, event.time, reason ?? null);
+      return Promise.resolve();
     },
-    history(orderId: string): HistoryEntry[] {
-      return history.all(orderId).map((row) => ({
-        type: row.type,
-        eventId: row.event_id,
-        at: row.at,
-        ...(row.reason === null ? {} : { reason: row.reason }),
-      }));
+    history: (orderId) => Promise.resolve(history.all(orderId).map(toEntry)),
+  };
+}
+
+function postgresOrderStore(q: Queryable, schema: string, inTransaction: boolean): OrderStore {
+  const s = `"${schema}"`;
+  return {
+    async insert(order) {
+      await q.query(
+        `INSERT INTO ${s}.orders (order_id, user_id, status, amount_cents, items, created_at, updated_at)
+         VALUES ($1, $2, 'PENDING', $3, $4, $5, $5)`,
+        [order.orderId, order.userId, order.amountCents, JSON.stringify(order.items), order.at],
+      );
+    },
+    async get(orderId) {
+      // In a transaction the row stays locked to its end: two results of one order (payment and stock) are
+      // applied one after the other, never both to the same old state.
+      const { rows } = await q.query<OrderRow>(
+        `SELECT * FROM ${s}.orders WHERE order_id = $1${inTransaction ? ' FOR UPDATE' : ''}`,
+        [orderId],
+      );
+      return rows[0] === undefined ? undefined : toRecord(rows[0]);
+    },
+    async recent(limit) {
+      // Order ids are UUIDv7: they sort by creation time, so they break ties within a timestamp.
+      const { rows } = await q.query<OrderRow>(
+        `SELECT * FROM ${s}.orders ORDER BY created_at DESC, order_id DESC LIMIT $1`,
+        [limit],
+      );
+      return rows.map(toRecord);
+    },
+    async save(order) {
+      await q.query(
+        `UPDATE ${s}.orders SET status = $1, reason = $2, payment = $3, stock = $4, updated_at = $5
+         WHERE order_id = $6`,
+        [order.status, order.reason ?? null, order.payment, order.stock, order.updatedAt, order.orderId],
+      );
+    },
+    async addHistory(orderId, event, reason) {
+      await q.query(
+        `INSERT INTO ${s}.order_history (order_id, type, event_id, at, reason) VALUES ($1, $2, $3, $4, $5)`,
+        [orderId, event.type, event.id, event.time, reason ?? null],
+      );
+    },
+    async history(orderId) {
+      const { rows } = await q.query<HistoryRow>(
+        `SELECT type, event_id, at, reason FROM ${s}.order_history WHERE order_id = $1 ORDER BY id`,
+        [orderId],
+      );
+      return rows.map(toEntry);
     },
   };
 }
 
-/** The order service's table access (see {@link orderStore}). */
-export type OrderStore = ReturnType<typeof orderStore>;
+/** The order service's tables on SQLite and on PostgreSQL. */
+export const orderStores: StoreBackends<OrderStore> = {
+  sqlite: sqliteOrderStore,
+  async postgresSchema(client, schema) {
+    const s = `"${schema}"`;
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${s}.orders (
+        order_id text PRIMARY KEY,
+        user_id text NOT NULL,
+        status text NOT NULL CHECK (status IN ('PENDING', 'CONFIRMED', 'CANCELLED')),
+        reason text,
+        amount_cents bigint NOT NULL CHECK (amount_cents >= 0),
+        items jsonb NOT NULL,
+        payment text NOT NULL DEFAULT 'pending' CHECK (payment IN ('pending', 'completed', 'failed', 'refunded')),
+        stock text NOT NULL DEFAULT 'pending' CHECK (stock IN ('pending', 'reserved', 'unavailable', 'released')),
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS orders_recent ON ${s}.orders (created_at DESC, order_id DESC);
+      CREATE TABLE IF NOT EXISTS ${s}.order_history (
+        id bigserial PRIMARY KEY,
+        order_id text NOT NULL REFERENCES ${s}.orders (order_id),
+        type text NOT NULL,
+        event_id text NOT NULL,
+        at timestamptz NOT NULL,
+        reason text
+      );
+      CREATE INDEX IF NOT EXISTS order_history_by_order ON ${s}.order_history (order_id, id);
+    `);
+  },
+  postgres: postgresOrderStore,
+};

@@ -1,4 +1,6 @@
+import type { Queryable } from '@herald/postgres';
 import type { SqliteDatabase } from '@herald/sqlite';
+import type { StoreBackends } from '../runtime/storage.ts';
 
 /**
  * A payment's state per order. `cancelled` is a tombstone: the order was cancelled before payment saw it, so it
@@ -25,26 +27,55 @@ export interface LedgerEntry {
   readonly at: string;
 }
 
+/** The payment service's tables (see `StoreBackends` for how a store is bound to a transaction). */
+export interface PaymentStore {
+  get(orderId: string): Promise<PaymentRecord | undefined>;
+  /** Inserts the payment, or moves an existing one to `status` (other columns keep their first value). */
+  put(payment: Omit<PaymentRecord, 'updatedAt'>): Promise<void>;
+  addLedger(entry: Omit<LedgerEntry, 'at'>): Promise<void>;
+  /** The most recently changed payments, newest first. */
+  recent(limit: number): Promise<PaymentRecord[]>;
+  /** Every money movement, in the order they happened. */
+  ledger(): Promise<LedgerEntry[]>;
+}
+
 interface PaymentRow {
   order_id: string;
   status: PaymentStatus;
-  amount_cents: number;
+  amount_cents: number | string;
   payment_id: string | null;
   reason: string | null;
-  updated_at: string;
+  updated_at: string | Date;
 }
+
+interface LedgerRow {
+  order_id: string;
+  kind: 'charge' | 'refund';
+  amount_cents: number | string;
+  payment_id: string;
+  at: string | Date;
+}
+
+const iso = (time: string | Date): string => (typeof time === 'string' ? time : time.toISOString());
 
 const toRecord = (row: PaymentRow): PaymentRecord => ({
   orderId: row.order_id,
   status: row.status,
-  amountCents: row.amount_cents,
+  amountCents: Number(row.amount_cents),
   paymentId: row.payment_id ?? undefined,
   reason: row.reason ?? undefined,
-  updatedAt: row.updated_at,
+  updatedAt: iso(row.updated_at),
 });
 
-/** The payment service's tables. Writes are synchronous: call them inside the caller's transaction. */
-export function paymentStore(db: SqliteDatabase) {
+const toEntry = (row: LedgerRow): LedgerEntry => ({
+  orderId: row.order_id,
+  kind: row.kind,
+  amountCents: Number(row.amount_cents),
+  paymentId: row.payment_id,
+  at: iso(row.at),
+});
+
+function sqlitePaymentStore(db: SqliteDatabase): PaymentStore {
   db.exec(`
     CREATE TABLE IF NOT EXISTS payments (
       order_id TEXT PRIMARY KEY,
@@ -73,18 +104,15 @@ export function paymentStore(db: SqliteDatabase) {
     'INSERT INTO ledger (order_id, kind, amount_cents, payment_id, at) VALUES (?, ?, ?, ?, ?)',
   );
   const recent = db.prepare<[number], PaymentRow>('SELECT * FROM payments ORDER BY updated_at DESC LIMIT ?');
-  const ledger = db.prepare<
-    [],
-    { order_id: string; kind: 'charge' | 'refund'; amount_cents: number; payment_id: string; at: string }
-  >('SELECT order_id, kind, amount_cents, payment_id, at FROM ledger ORDER BY id');
-
+  const ledger = db.prepare<[], LedgerRow>(
+    'SELECT order_id, kind, amount_cents, payment_id, at FROM ledger ORDER BY id',
+  );
   return {
-    get(orderId: string): PaymentRecord | undefined {
+    get(orderId) {
       const row = get.get(orderId);
-      return row === undefined ? undefined : toRecord(row);
+      return Promise.resolve(row === undefined ? undefined : toRecord(row));
     },
-    /** Inserts the payment, or moves an existing one to `status` (other columns keep their first value). */
-    put(payment: Omit<PaymentRecord, 'updatedAt'>): void {
+    put(payment) {
       upsert.run(
         payment.orderId,
         payment.status,
@@ -93,24 +121,88 @@ export function paymentStore(db: SqliteDatabase) {
         payment.reason ?? null,
         new Date().toISOString(),
       );
+      return Promise.resolve();
     },
-    addLedger(entry: Omit<LedgerEntry, 'at'>): void {
+    addLedger(entry) {
       addLedger.run(entry.orderId, entry.kind, entry.amountCents, entry.paymentId, new Date().toISOString());
+      return Promise.resolve();
     },
-    recent(limit: number): PaymentRecord[] {
-      return recent.all(limit).map(toRecord);
+    recent: (limit) => Promise.resolve(recent.all(limit).map(toRecord)),
+    ledger: () => Promise.resolve(ledger.all().map(toEntry)),
+  };
+}
+
+function postgresPaymentStore(q: Queryable, schema: string, inTransaction: boolean): PaymentStore {
+  const s = `"${schema}"`;
+  return {
+    async get(orderId) {
+      const { rows } = await q.query<PaymentRow>(
+        `SELECT * FROM ${s}.payments WHERE order_id = $1${inTransaction ? ' FOR UPDATE' : ''}`,
+        [orderId],
+      );
+      return rows[0] === undefined ? undefined : toRecord(rows[0]);
     },
-    ledger(): LedgerEntry[] {
-      return ledger.all().map((row) => ({
-        orderId: row.order_id,
-        kind: row.kind,
-        amountCents: row.amount_cents,
-        paymentId: row.payment_id,
-        at: row.at,
-      }));
+    async put(payment) {
+      await q.query(
+        `INSERT INTO ${s}.payments (order_id, status, amount_cents, payment_id, reason, updated_at)
+         VALUES ($1, $2, $3, $4, $5, now())
+         ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
+        [
+          payment.orderId,
+          payment.status,
+          payment.amountCents,
+          payment.paymentId ?? null,
+          payment.reason ?? null,
+        ],
+      );
+    },
+    async addLedger(entry) {
+      await q.query(
+        `INSERT INTO ${s}.ledger (order_id, kind, amount_cents, payment_id, at) VALUES ($1, $2, $3, $4, now())`,
+        [entry.orderId, entry.kind, entry.amountCents, entry.paymentId],
+      );
+    },
+    async recent(limit) {
+      const { rows } = await q.query<PaymentRow>(
+        `SELECT * FROM ${s}.payments ORDER BY updated_at DESC LIMIT $1`,
+        [limit],
+      );
+      return rows.map(toRecord);
+    },
+    async ledger() {
+      const { rows } = await q.query<LedgerRow>(
+        `SELECT order_id, kind, amount_cents, payment_id, at FROM ${s}.ledger ORDER BY id`,
+      );
+      return rows.map(toEntry);
     },
   };
 }
 
-/** The payment service's table access (see {@link paymentStore}). */
-export type PaymentStore = ReturnType<typeof paymentStore>;
+/** The payment service's tables on SQLite and on PostgreSQL. */
+export const paymentStores: StoreBackends<PaymentStore> = {
+  sqlite: sqlitePaymentStore,
+  async postgresSchema(client, schema) {
+    const s = `"${schema}"`;
+    await client.query(`
+      CREATE TABLE IF NOT EXISTS ${s}.payments (
+        order_id text PRIMARY KEY,
+        status text NOT NULL CHECK (status IN ('charged', 'declined', 'refunded', 'cancelled')),
+        amount_cents bigint NOT NULL,
+        payment_id text,
+        reason text,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS payments_recent ON ${s}.payments (updated_at DESC);
+      CREATE TABLE IF NOT EXISTS ${s}.ledger (
+        id bigserial PRIMARY KEY,
+        order_id text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('charge', 'refund')),
+        amount_cents bigint NOT NULL CHECK (amount_cents >= 0),
+        payment_id text NOT NULL,
+        at timestamptz NOT NULL,
+        UNIQUE (order_id, kind)
+      );
+    `);
+  },
+  postgres: postgresPaymentStore,
+};

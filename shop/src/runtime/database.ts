@@ -1,18 +1,81 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
+import { dataDir } from './config.ts';
+import type { Database as ServiceDatabase } from './storage.ts';
 
 /**
- * Opens a service's own SQLite database (state + outbox + inbox) for durable, single-writer use: WAL so readers
- * (tests, tools) never block the service; `synchronous = NORMAL`, which in WAL mode survives a killed process
- * (only a power cut can lose the last commits); a busy timeout for the rare writer from outside.
+ * Opens a service's own SQLite database (state + outbox + inbox) for durable use: WAL so readers (tests, tools)
+ * never block the service; `synchronous = NORMAL`, which in WAL mode survives a killed process (only a power cut
+ * can lose the last commits); a busy timeout for other writers of the file (instances sharing it, tools).
  */
 export function openDatabase(file: string): Database.Database {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
+  // The busy timeout first: instances of one service opening its file together wait for each other's
+  // `journal_mode` switch instead of failing with SQLITE_BUSY.
+  const db = new Database(file, { timeout: 5000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   return db;
+}
+
+/** The PostgreSQL schema of a service: its group with `_` for `-` (`payment-service` → `payment_service`). */
+export function schemaOf(group: string): string {
+  return group.replaceAll('-', '_');
+}
+
+/** A service's database as its process opened it, with the way to close it. */
+export interface OpenedDatabase {
+  readonly database: ServiceDatabase;
+  /** For logs: the file, or the PostgreSQL URL without its password, and the schema. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The database of service `name` (`order`, `payment`…; group `group`): the schema `schemaOf(group)` in PostgreSQL
+ * when `DATABASE_URL` is set, else `<data dir>/<name>.db`. Instances of one service given the same `DATABASE_URL`
+ * (or data folder) share one state.
+ */
+export function databaseFromEnv(
+  name: string,
+  group: string,
+  env: NodeJS.ProcessEnv = process.env,
+): OpenedDatabase {
+  const url = env.DATABASE_URL;
+  if (url === undefined || url === '') {
+    const db = openDatabase(resolve(dataDir(env), `${name}.db`));
+    return {
+      database: { kind: 'sqlite', db },
+      description: db.name,
+      close: () => {
+        db.close();
+        return Promise.resolve();
+      },
+    };
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 5, connectionTimeoutMillis: 10_000 });
+  // An idle client whose connection dies emits `error` on the pool; without a listener Node would crash. The pool
+  // replaces it; the next query reports any lasting failure.
+  pool.on('error', () => undefined);
+  const schema = schemaOf(group);
+  return {
+    database: { kind: 'postgres', pool, schema },
+    description: `${redactUrl(url)} schema ${schema}`,
+    close: () => pool.end(),
+  };
+}
+
+/** `url` with its password replaced by `***`, for logs. Returned as is when it does not parse. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }

@@ -1,87 +1,93 @@
-import { createRouter, type Router, type RouterOptions, type Transport } from '@herald/core';
-import {
-  outboxRelay,
-  sqliteInbox,
-  sqliteOutbox,
-  unitOfWork,
-  type OutboxRelay,
-  type OutboxRelayOptions,
-  type SqliteDatabase,
-  type SqliteInbox,
-  type SqliteOutbox,
-  type UnitOfWorkRunner,
-} from '@herald/sqlite';
+import { createRouter, plainJsonCodec, type Router, type RouterOptions, type Transport } from '@herald/core';
 import type { Logger } from './logger.ts';
+import {
+  openStorage,
+  type Database,
+  type RelayOverrides,
+  type ServiceStorage,
+  type StoreBackends,
+} from './storage.ts';
 
 /** Options of {@link eventPlumbing}. */
-export interface EventPlumbingOptions {
-  readonly db: SqliteDatabase;
+export interface EventPlumbingOptions<S> {
+  readonly database: Database;
+  readonly stores: StoreBackends<S>;
   readonly transport: Transport;
   readonly group: string;
   readonly source: string;
   readonly log: Logger;
   /** Overrides of the relay's options (tests shorten the poll interval). */
-  readonly relay?: Partial<Omit<OutboxRelayOptions, 'outbox' | 'transport'>>;
+  readonly relay?: RelayOverrides;
   /** Overrides of the router's options. */
   readonly router?: Partial<Omit<RouterOptions, 'transport' | 'group' | 'source'>>;
 }
 
-/** What every shop service is made of: its outbox, inbox, relay and router on its own database. */
-export interface EventPlumbing {
-  readonly outbox: SqliteOutbox;
-  readonly inbox: SqliteInbox;
-  readonly uow: UnitOfWorkRunner;
-  readonly relay: OutboxRelay;
+/** The service-facing options every service factory takes. */
+export type ServiceOptions = Pick<
+  EventPlumbingOptions<unknown>,
+  'database' | 'transport' | 'relay' | 'router'
+> & {
+  readonly log?: Logger;
+};
+
+/** The health of a service's event side, for `GET /health`. */
+export interface PlumbingHealth {
+  readonly status: 'ok' | 'degraded';
+  readonly storage: ServiceStorage<unknown>['kind'];
+  readonly outbox: { readonly pending: number; readonly consecutiveFailures: number };
+}
+
+/** What every shop service is made of: its storage (state, outbox, inbox, relay) and its router. */
+export interface EventPlumbing<S> {
+  readonly storage: ServiceStorage<S>;
   readonly router: Router;
   /** Starts the relay, then the router. */
   start(): Promise<void>;
   /** Stops the router (in-flight handlers finish), then the relay (the batch in flight finishes). */
   close(): Promise<void>;
-  /** For `GET /health`. */
-  health(): { status: 'ok' | 'degraded'; outbox: { pending: number; consecutiveFailures: number } };
+  health(): Promise<PlumbingHealth>;
 }
 
 /**
- * Wires a service's event side: every handler runs as one transaction (state + inbox record + follow-up events
- * in the outbox), and the relay publishes the outbox in order.
+ * Wires a service's event side: storage on its database (SQLite or PostgreSQL) and a router whose handlers run as
+ * one transaction each (state + inbox record + follow-up events in the outbox). The router reads CloudEvents and,
+ * for clients that know nothing of Herald, plain `{"event": …, "data": …}` JSON (`plainJsonCodec`).
  */
-export function eventPlumbing(options: EventPlumbingOptions): EventPlumbing {
-  const { db, transport, group, source, log } = options;
-  const outbox = sqliteOutbox({ db, source });
-  const inbox = sqliteInbox({ db });
-  const uow = unitOfWork({ inbox, outbox });
-  const relay = outboxRelay({
-    outbox,
+export async function eventPlumbing<S>(options: EventPlumbingOptions<S>): Promise<EventPlumbing<S>> {
+  const { transport, group, source, log } = options;
+  const storage = await openStorage({
+    database: options.database,
+    stores: options.stores,
+    source,
     transport,
-    onError: (error, failures) => log.warn('outbox relay: publish failed, retrying', { failures, error }),
-    ...options.relay,
+    log,
+    ...(options.relay === undefined ? {} : { relay: options.relay }),
   });
   const router = createRouter({
     transport,
     group,
     source,
+    codec: plainJsonCodec(),
     onError: (error) => log.error('router error', { error }),
     ...options.router,
   });
   return {
-    outbox,
-    inbox,
-    uow,
-    relay,
+    storage,
     router,
     async start() {
-      relay.start();
+      await storage.start();
       await router.start();
     },
     async close() {
       await router.close();
-      await relay.close();
+      await storage.close();
     },
-    health() {
-      const { consecutiveFailures } = relay.stats;
+    async health() {
+      const consecutiveFailures = storage.relayFailures();
       return {
         status: consecutiveFailures >= 3 ? 'degraded' : 'ok',
-        outbox: { pending: outbox.pending(), consecutiveFailures },
+        storage: storage.kind,
+        outbox: { pending: await storage.pending(), consecutiveFailures },
       };
     },
   };

@@ -63,7 +63,7 @@ export function validationProblem(errors: readonly FieldError[], instance?: stri
 export function createHttpApp(options: {
   service: string;
   log: Logger;
-  health: () => { status: 'ok' | 'degraded' } & Record<string, unknown>;
+  health: () => Promise<{ status: 'ok' | 'degraded' } & object>;
 }): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -85,8 +85,8 @@ export function createHttpApp(options: {
       instance: request.url,
     }),
   );
-  app.get('/health', (_request, reply) => {
-    const health = options.health();
+  app.get('/health', async (_request, reply) => {
+    const health = await options.health();
     return reply.code(health.status === 'ok' ? 200 : 503).send({ ...health, service: options.service });
   });
   return app;
