@@ -18,6 +18,21 @@ export * from './middleware/dead-letter.ts';
 export * from './middleware/idempotency.ts';
 export * from './middleware/timeout.ts';
 export * from './router.ts';
+export { TraceAttributes, TraceEvents, messagingSystem } from './tracing/semantic-conventions.ts';
+export {
+  eventSpanContext,
+  formatTraceparent,
+  heraldTracer,
+  parseTraceparent,
+  tracingActive,
+  TRACER_NAME,
+  type TraceHeaders,
+} from './tracing/trace-context.ts';
+export { observeDelivery, observeHandler, type DeliveryObserver } from './tracing/delivery-observer.ts';
+export { tracing, type TracingOptions } from './tracing/tracing-middleware.ts';
+export { sendRecords } from './tracing/producer.ts';
+export * from './metrics/messaging-metrics.ts';
+export * from './metrics/metrics-middleware.ts';
 export * from './log/log-store.ts';
 export * from './log/assignment.ts';
 export * from './log/log-transport.ts';

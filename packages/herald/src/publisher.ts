@@ -1,5 +1,5 @@
 import { currentEvent, lineageFrom } from './causation.ts';
-import { encodeEvent, JSON_CONTENT_TYPE } from './codec.ts';
+import { JSON_CONTENT_TYPE } from './codec.ts';
 import { configError } from './errors.ts';
 import {
   validateData,
@@ -9,7 +9,8 @@ import {
   type EventInput,
 } from './event-definition.ts';
 import { newEventId, type CloudEvent } from './message.ts';
-import type { Transport, TransportRecord } from './transport.ts';
+import { creationContext, publishEvent } from './tracing/producer.ts';
+import type { Transport } from './transport.ts';
 
 /** Per-publish overrides of the envelope. */
 export interface PublishOptions {
@@ -40,7 +41,9 @@ export interface Publisher {
 /**
  * Builds the envelope of an event whose data is already validated. Correlation and causation come from
  * `options`, else from the event being handled in this async context (see `runHandling`), else the event starts
- * a new flow (its correlation id is its own id). Trace context is inherited the same way.
+ * a new flow (its correlation id is its own id). Trace context (the CloudEvents `traceparent`/`tracestate`) comes
+ * from `options`, else, with an OpenTelemetry SDK registered, from a new `create <topic>` PRODUCER span under the
+ * active span (see `creationContext`), else from the event being handled, as is.
  */
 export function buildEvent<D extends EventDefinition>(
   source: string,
@@ -54,9 +57,14 @@ export function buildEvent<D extends EventDefinition>(
   const key = options.key ?? definition.key?.(value);
   const subject = options.subject ?? definition.subject?.(value) ?? key;
   const causationid = options.causationId ?? lineage?.causationid;
-  const traceparent = options.traceparent ?? parent?.traceparent;
-  const tracestate =
-    options.tracestate ?? (options.traceparent === undefined ? parent?.tracestate : undefined);
+  const correlationid = options.correlationId ?? lineage?.correlationid ?? id;
+  const created =
+    options.traceparent === undefined
+      ? creationContext(definition.topic, { id, type: definition.type, correlationid })
+      : undefined;
+  const traceparent = options.traceparent ?? created?.traceparent ?? parent?.traceparent;
+  const inheritedState = created === undefined ? parent?.tracestate : created.tracestate;
+  const tracestate = options.tracestate ?? (options.traceparent === undefined ? inheritedState : undefined);
   return {
     specversion: '1.0',
     id,
@@ -65,7 +73,7 @@ export function buildEvent<D extends EventDefinition>(
     time: (options.time ?? new Date()).toISOString(),
     datacontenttype: JSON_CONTENT_TYPE,
     data: value,
-    correlationid: options.correlationId ?? lineage?.correlationid ?? id,
+    correlationid,
     ...(causationid === undefined ? {} : { causationid }),
     ...(key === undefined ? {} : { partitionkey: key }),
     ...(subject === undefined ? {} : { subject }),
@@ -117,17 +125,18 @@ export function checkSource(source: unknown): asserts source is string {
 
 /**
  * A publisher straight to a transport: each `publish` resolves when the transport acknowledged the event. For
- * publishing atomically with a database change, use an outbox instead.
+ * publishing atomically with a database change, use an outbox instead. With an OpenTelemetry SDK registered, each
+ * publish is a `send <topic>` PRODUCER span whose context the event carries (see `publishEvent`).
  */
 export function createPublisher(options: PublisherOptions): Publisher {
   checkSource(options.source);
   const { transport, source } = options;
   return {
     async publish(definition, data, publishOptions) {
-      const event = await createEvent(source, definition, data, publishOptions);
-      const record: TransportRecord = encodeEvent(definition.topic, event);
-      await transport.publish([record]);
-      return event;
+      const value = await validateData(definition, data);
+      return publishEvent(transport, definition.topic, publishOptions, (withTrace) =>
+        buildEvent(source, definition, value, withTrace),
+      );
     },
   };
 }

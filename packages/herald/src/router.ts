@@ -7,6 +7,11 @@ import { deadLetter, deadLetterReason } from './middleware/dead-letter.ts';
 import { redelivery, type RedeliveryOptions } from './middleware/redelivery.ts';
 import { retry, type RetryOptions } from './middleware/retry.ts';
 import { validation } from './middleware/validation.ts';
+import { messagingMetrics } from './metrics/messaging-metrics.ts';
+import { metrics } from './metrics/metrics-middleware.ts';
+import { observeHandler } from './tracing/delivery-observer.ts';
+import { tracingActive } from './tracing/trace-context.ts';
+import { tracing } from './tracing/tracing-middleware.ts';
 import { cloudEventsCodec, type Codec } from './codec.ts';
 import { checkSource, createPublisher, type Publisher } from './publisher.ts';
 import type { DeadLetterFailure, Delivery, Subscription, Transport } from './transport.ts';
@@ -47,8 +52,15 @@ export interface RouterOptions {
   /** Middleware placed between the failure handling (outside) and validation (inside), outermost first. */
   readonly middleware?: readonly Middleware[];
   /**
-   * Replaces the whole default chain (dead-letter, redelivery, retry, `middleware`, validation). For tools
-   * that need a different order; the router still decodes, dispatches and acks.
+   * Traces and counts deliveries: `tracing()` and `metrics()` go first in the default chain (outside the failure
+   * handling, so they see redeliveries and dead letters) and `observeHandler()` inside `retry` (so they see each
+   * handler call). Default: on if an OpenTelemetry SDK or Herald messaging metrics are registered when the router
+   * is created (`setupTelemetry` from `@herald/telemetry` registers both), so a service without them pays nothing.
+   */
+  readonly telemetry?: boolean;
+  /**
+   * Replaces the whole default chain (telemetry, dead-letter, redelivery, retry, `middleware`, validation). For
+   * tools that need a different order; the router still decodes, dispatches and acks.
    */
   readonly pipeline?: readonly Middleware[];
   /** Where a new group starts. Default `earliest`. */
@@ -106,10 +118,13 @@ export function createRouter(options: RouterOptions): Router {
     );
   }
   const onError = options.onError ?? ((error: unknown) => console.error('[herald] router', group, error));
+  const telemetry = options.telemetry ?? (tracingActive() || messagingMetrics() !== undefined);
   const pipeline: readonly Middleware[] = options.pipeline ?? [
+    ...(telemetry ? [tracing({ transport: transport.name }), metrics()] : []),
     deadLetter(),
     ...(options.redelivery === false ? [] : [redelivery(options.redelivery)]),
     ...(options.retry === false ? [] : [retry(options.retry)]),
+    ...(telemetry ? [observeHandler()] : []),
     ...(options.middleware ?? []),
     validation(),
   ];

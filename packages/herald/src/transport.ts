@@ -117,6 +117,15 @@ export interface DeadLetterQueue {
 /** Where to move a consumer group's position on {@link Transport.seek}. */
 export type SeekTarget = { readonly offset: string } | { readonly time: Date } | 'earliest' | 'latest';
 
+/** How far a consumer group is behind in one partition. */
+export interface ConsumerLag {
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** Records in the partition the group has not committed yet (in flight or not yet read). */
+  readonly lag: number;
+}
+
 /**
  * What a transport guarantees. The contract suite tests exactly what is declared; what is not declared is not
  * promised to users either.
@@ -160,6 +169,11 @@ export interface Transport {
   readonly deadLetters?: DeadLetterQueue;
   /** Present when `capabilities.replay`: moves a group's position on a topic (all partitions). */
   seek?(group: string, topic: string, target: SeekTarget): Promise<void>;
+  /**
+   * Present where the transport can tell: the lag of this transport's running subscriptions, per group and per
+   * partition they are assigned (so each process reports the partitions it consumes). For metrics.
+   */
+  consumerLag?(): Promise<ConsumerLag[]>;
   /** Closes subscriptions (as {@link Subscription.close}) and connections. Idempotent. */
   close(options?: CloseOptions): Promise<void>;
 }

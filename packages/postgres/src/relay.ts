@@ -6,6 +6,7 @@ import {
   describeError,
   ErrorCodes,
   HeraldError,
+  sendRecords,
   type BackoffOptions,
   type ErrorInfo,
   type Transport,
@@ -237,7 +238,10 @@ export function postgresOutboxRelay(options: PostgresOutboxRelayOptions): Postgr
       }
       const rows = claimed.rows.map(toOutboxRow);
       publishing = true;
-      await transport.publish(rows.map((row) => row.record));
+      await sendRecords(
+        transport,
+        rows.map((row) => row.record),
+      );
       publishing = false;
       // Deleted even when stopping: the transport has the batch, so keeping it would only duplicate it.
       await client.query(deleteSql, [rows.map((row) => row.seq)]);

@@ -6,6 +6,7 @@ import {
   describeError,
   ErrorCodes,
   HeraldError,
+  sendRecords,
   type BackoffOptions,
   type ErrorInfo,
   type Transport,
@@ -188,7 +189,10 @@ export function outboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (!holdsLease()) return false;
     const rows = outbox.peek(batchSize);
     if (rows.length === 0) return false;
-    await transport.publish(rows.map((row) => row.record));
+    await sendRecords(
+      transport,
+      rows.map((row) => row.record),
+    );
     stats.batches++;
     stats.published += rows.length;
     await outsideTransactions();

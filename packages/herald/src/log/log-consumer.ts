@@ -3,7 +3,13 @@ import { sleep } from '../backoff.ts';
 import { ErrorCodes, HeraldError, type ErrorInfo } from '../errors.ts';
 import { KeyedExecutor } from '../keyed-executor.ts';
 import { OffsetTracker } from '../offset-tracker.ts';
-import type { CloseOptions, DeadLetterFailure, Delivery, SubscribeOptions } from '../transport.ts';
+import type {
+  CloseOptions,
+  ConsumerLag,
+  DeadLetterFailure,
+  Delivery,
+  SubscribeOptions,
+} from '../transport.ts';
 import type { LogStore, MemberInfo, OwnedPartition, ParkedRecord, StoredRecord } from './log-store.ts';
 
 /** Tuning of a {@link LogConsumer}, from `logTransport` options. */
@@ -379,6 +385,21 @@ export class LogConsumer {
         this.#heartbeatSoon();
       }
     }
+  }
+
+  /** The group's lag in each partition this member owns: the store's end offset minus its committed offset. */
+  async lag(): Promise<ConsumerLag[]> {
+    const { group } = this.#member;
+    return Promise.all(
+      [...this.#states.values()].map(async ({ tp }) => {
+        const [end, committed] = await Promise.all([
+          this.#store.endOffset(tp.topic, tp.partition),
+          this.#store.committed(group, tp),
+        ]);
+        const lag = end - (committed ?? 0n);
+        return { group, topic: tp.topic, partition: tp.partition, lag: lag > 0n ? Number(lag) : 0 };
+      }),
+    );
   }
 
   /** Stops fetching, waits for in-flight deliveries (up to the timeout), commits, and leaves the group. */

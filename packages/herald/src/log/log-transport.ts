@@ -92,6 +92,9 @@ export function logTransport(store: LogStore, options: LogTransportOptions = {})
       };
     },
     seek: (group, topic, target) => store.seek(group, topic, target),
+    async consumerLag() {
+      return (await Promise.all([...consumers].map((c) => c.lag()))).flat();
+    },
     async close(closeOptions) {
       if (closed) return;
       closed = true;

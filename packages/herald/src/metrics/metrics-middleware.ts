@@ -1,0 +1,55 @@
+import { describeError } from '../errors.ts';
+import { named, type Middleware } from '../middleware.ts';
+import { observeDelivery, safely } from '../tracing/delivery-observer.ts';
+import { errorType } from '../tracing/semantic-conventions.ts';
+import { messagingMetrics, type DeliveryLabels } from './messaging-metrics.ts';
+
+/**
+ * Counts each delivery into the registered {@link MessagingMetrics}: processed, failed (redelivered or
+ * dead-lettered), retried (immediate and delayed), dead-lettered, and the duration of each handler call (with
+ * `observeHandler()` inside `retry`). Put it outside the failure handling; the router's default pipeline does when
+ * telemetry is on. Without a registered backend it only calls `next`.
+ */
+export function metrics(): Middleware {
+  return named('metrics', (next) => async (context) => {
+    const recorder = messagingMetrics();
+    if (recorder === undefined) {
+      await next(context);
+      return;
+    }
+    const labels: DeliveryLabels = {
+      topic: context.delivery.record.topic,
+      type: context.event.type,
+      group: context.group,
+    };
+    let failure: string | undefined;
+    const observed = observeDelivery(context, {
+      tryStarted(tries) {
+        if (tries > 1) recorder.retried(labels, 'immediate');
+      },
+      tryEnded(_tries, durationMs, error) {
+        recorder.handlerDuration(
+          labels,
+          durationMs / 1000,
+          error === undefined ? undefined : errorType(describeError(error)),
+        );
+      },
+      retriedLater(_delayMs, error) {
+        failure = errorType(error);
+        recorder.retried(labels, 'redelivery');
+      },
+      deadLettered(dead) {
+        failure = errorType(dead.error);
+        recorder.deadLettered(labels, dead.reason);
+      },
+    });
+    try {
+      await next(observed);
+    } catch (error) {
+      safely(() => recorder.failed(labels, errorType(describeError(error))));
+      throw error;
+    }
+    const failed = failure;
+    safely(() => (failed === undefined ? recorder.processed(labels) : recorder.failed(labels, failed)));
+  });
+}

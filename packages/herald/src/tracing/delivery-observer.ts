@@ -1,0 +1,108 @@
+import { diag } from '@opentelemetry/api';
+import type { ErrorInfo } from '../errors.ts';
+import { named, type MessageContext, type Middleware } from '../middleware.ts';
+import type { DeadLetterFailure } from '../transport.ts';
+
+/**
+ * What a telemetry middleware learns about one delivery as it travels the chain. The settling calls are seen by
+ * any middleware that wraps the failure handling (`tracing()`, `metrics()`); the handler calls only when
+ * {@link observeHandler} sits inside `retry` (the router's default pipeline places it there).
+ */
+export interface DeliveryObserver {
+  /** A handler call starts; `tries` is 1 for the first call of this delivery, 2 for the first immediate retry... */
+  tryStarted?(tries: number): void;
+  /** A handler call ended after `durationMs`; `error` is what it threw, `undefined` on success. */
+  tryEnded?(tries: number, durationMs: number, error: unknown): void;
+  /** The delivery was handed back for redelivery to this group after `delayMs`. */
+  retriedLater?(delayMs: number, error: ErrorInfo): void;
+  /** The delivery was moved to the group's dead-letter queue. */
+  deadLettered?(failure: DeadLetterFailure): void;
+}
+
+const OBSERVERS = Symbol('herald.deliveryObservers');
+
+type Observed = MessageContext & { readonly [OBSERVERS]?: readonly DeliveryObserver[] };
+
+/**
+ * Returns a view of `context` that reports to `observer`: pass it to `next`. The view reads and writes through to
+ * `context` (`data`, `tries`, `settled` are the same), and its `retryLater` and `deadLetter` notify `observer` once
+ * the transport has accepted the settlement. A plain object of one shape, not a prototype chain: it sits on the hot
+ * path of every delivery.
+ */
+export function observeDelivery(context: MessageContext, observer: DeliveryObserver): MessageContext {
+  const below = (context as Observed)[OBSERVERS];
+  const view: Observed = {
+    [OBSERVERS]: below === undefined ? [observer] : [...below, observer],
+    delivery: context.delivery,
+    group: context.group,
+    event: context.event,
+    definition: context.definition,
+    get data() {
+      return context.data;
+    },
+    set data(value: unknown) {
+      context.data = value;
+    },
+    get tries() {
+      return context.tries;
+    },
+    set tries(value: number) {
+      context.tries = value;
+    },
+    signal: context.signal,
+    publish: context.publish,
+    get settled() {
+      return context.settled;
+    },
+    async retryLater(delayMs: number, error: ErrorInfo): Promise<void> {
+      await context.retryLater(delayMs, error);
+      safely(() => observer.retriedLater?.(delayMs, error));
+    },
+    async deadLetter(failure: DeadLetterFailure): Promise<void> {
+      await context.deadLetter(failure);
+      safely(() => observer.deadLettered?.(failure));
+    },
+  };
+  return view;
+}
+
+/** Telemetry must never fail a delivery: an observer's error is reported to OpenTelemetry's diagnostic log. */
+export function safely(call: () => void): void {
+  try {
+    call();
+  } catch (error) {
+    diag.error('herald: a delivery observer failed', error);
+  }
+}
+
+function notify(observers: readonly DeliveryObserver[], call: (observer: DeliveryObserver) => void): void {
+  for (const observer of observers) safely(() => call(observer));
+}
+
+/**
+ * Reports each handler call to the observers attached by `tracing()` and `metrics()`: when it starts (so an
+ * immediate retry is seen with the error that caused it) and how long it took. Place it inside `retry`, where each
+ * call passes through it; the router's default pipeline does when telemetry is on. Without observers it only
+ * calls `next`.
+ */
+export function observeHandler(): Middleware {
+  return named('observe-handler', (next) => async (context) => {
+    const observers = (context as Observed)[OBSERVERS];
+    if (observers === undefined) {
+      await next(context);
+      return;
+    }
+    const tries = Math.max(1, context.tries);
+    notify(observers, (o) => o.tryStarted?.(tries));
+    const start = performance.now();
+    try {
+      await next(context);
+    } catch (error) {
+      const durationMs = performance.now() - start;
+      notify(observers, (o) => o.tryEnded?.(tries, durationMs, error));
+      throw error;
+    }
+    const durationMs = performance.now() - start;
+    notify(observers, (o) => o.tryEnded?.(tries, durationMs, undefined));
+  });
+}
