@@ -18,7 +18,7 @@ import { Names } from '@herald/nats';
 import { Topology } from '@herald/rabbitmq';
 import { SERVICES } from '../../src/contracts/index.ts';
 
-export type EngineName = 'sqlite' | 'kafka' | 'rabbitmq' | 'nats';
+export type EngineName = 'sqlite' | 'kafka' | 'rabbitmq' | 'nats' | 'sqs';
 
 /** One broker the shop can run on. */
 export interface Engine {
