@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { natsConnection } from './peers/jetstream-connection.ts';
 import { redisConnection } from './peers/redis-connection.ts';
 
-/** The packages whose versions the report states. */
-const PACKAGES = [
+/** The packages whose versions the B1 report states. */
+const B1_PACKAGES = [
   '@herald/core',
   '@herald/sqlite',
   'better-sqlite3',
@@ -29,7 +29,8 @@ export interface NatsInfo {
   readonly jetstream: boolean;
 }
 
-export interface Environment {
+/** The machine, Node and the versions of the packages a suite uses. */
+export interface Machine {
   readonly date: string;
   readonly node: string;
   readonly os: string;
@@ -37,6 +38,10 @@ export interface Environment {
   readonly cores: number;
   readonly memoryGiB: number;
   readonly packages: Readonly<Record<string, string>>;
+}
+
+/** B1's environment: the machine, Redis and NATS. */
+export interface Environment extends Machine {
   readonly redis: RedisInfo | undefined;
   readonly nats: NatsInfo | undefined;
 }
@@ -76,7 +81,7 @@ async function redisInfo(): Promise<RedisInfo | undefined> {
   }
 }
 
-async function natsInfo(): Promise<NatsInfo | undefined> {
+export async function natsInfo(): Promise<NatsInfo | undefined> {
   try {
     const nc = await natsConnection();
     const info = { version: nc.info?.version ?? 'unknown', jetstream: nc.info?.jetstream === true };
@@ -87,8 +92,8 @@ async function natsInfo(): Promise<NatsInfo | undefined> {
   }
 }
 
-/** Versions, servers and machine, read at the start of a run. */
-export async function readEnvironment(root: string): Promise<Environment> {
+/** The machine and the versions of `packages`, read at the start of a suite. */
+export function readMachine(root: string, packages: readonly string[]): Machine {
   return {
     date: new Date().toISOString(),
     node: process.version,
@@ -96,8 +101,11 @@ export async function readEnvironment(root: string): Promise<Environment> {
     cpuModel: cpuModel(),
     cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
-    packages: Object.fromEntries(PACKAGES.map((name) => [name, packageVersion(root, name)])),
-    redis: await redisInfo(),
-    nats: await natsInfo(),
+    packages: Object.fromEntries(packages.map((name) => [name, packageVersion(root, name)])),
   };
+}
+
+/** B1's versions, servers and machine, read at the start of a run. */
+export async function readEnvironment(root: string): Promise<Environment> {
+  return { ...readMachine(root, B1_PACKAGES), redis: await redisInfo(), nats: await natsInfo() };
 }

@@ -7,25 +7,44 @@ export interface LoadOutcome {
   readonly publishUs: number[];
 }
 
-/** Publishes `count` events as fast as the system acknowledges them: `window` batch calls in flight. */
+/**
+ * Publishes `count` events as fast as the system acknowledges them: `window` batch calls in flight. With
+ * `timeCalls`, the duration of every call is returned too.
+ */
 export async function saturate(
   driver: ProducerDriver,
   count: number,
   batch: number,
   window: number,
+  timeCalls = false,
 ): Promise<LoadOutcome> {
   let next = 0;
+  const publishUs: number[] = [];
   const firstUs = nowUs();
   const lane = async (): Promise<void> => {
     while (next < count) {
       const from = next;
       const n = Math.min(batch, count - from);
       next += n;
+      const start = timeCalls ? nowUs() : 0;
       await driver.publishBatch(from, n);
+      if (timeCalls) publishUs.push(nowUs() - start);
     }
   };
   await Promise.all(Array.from({ length: window }, lane));
-  return { firstUs, lastUs: nowUs(), publishUs: [] };
+  return { firstUs, lastUs: nowUs(), publishUs };
+}
+
+/** Publishes `count` single events one after the other, each awaiting its acknowledgement (closed loop). */
+export async function oneByOne(driver: ProducerDriver, count: number): Promise<LoadOutcome> {
+  const publishUs = new Array<number>(count);
+  const firstUs = nowUs();
+  for (let seq = 0; seq < count; seq++) {
+    const sentAt = nowUs();
+    await driver.publishOne(seq, sentAt);
+    publishUs[seq] = nowUs() - sentAt;
+  }
+  return { firstUs, lastUs: nowUs(), publishUs };
 }
 
 /**

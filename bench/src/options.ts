@@ -1,8 +1,16 @@
 import type { Variant } from './protocol.ts';
 
+/** The benchmarks of shared/benchmarks.md that `npm run bench` runs. */
+export type SuiteId = 'b1' | 'b2' | 'b3';
+export const SUITES: readonly SuiteId[] = ['b1', 'b2', 'b3'];
+
 export interface Options {
-  /** Events per throughput trial. */
-  readonly count: number;
+  readonly suites: readonly SuiteId[];
+  /**
+   * Events per throughput trial (B1, B3) or per consume trial (B2, which scales its publish trials from it);
+   * each suite's default when not given.
+   */
+  readonly count: number | undefined;
   /** Measured repetitions (a warm-up pass runs first). */
   readonly reps: number;
   /** Offered rate of the latency trials, events/s. */
@@ -16,21 +24,35 @@ export interface Options {
   readonly peerVariants: boolean;
   /** Per-trial time limit, s. */
   readonly timeoutS: number;
+  /** Run nothing: regenerate docs/benchmarks.md from the results files present. */
+  readonly docsOnly: boolean;
   readonly help: boolean;
 }
 
-export const USAGE = `Usage: npm run bench -- [options]   (B1: the embedded transport across processes)
+export const USAGE = `Usage: npm run bench -- [options]
 
-  --count N        events per throughput trial (env BENCH_COUNT, default 100000)
+  --suite LIST     comma-separated: b1, b2, b3 or all (default all)
+                     b1: the embedded transport across processes (sqlite) vs raw SQLite, BullMQ, JetStream
+                     b2: the Kafka transport vs raw @platformatic/kafka and kafkajs (needs the broker of
+                         scripts/kafka/broker.sh on 127.0.0.1:19092; the bench does not start it)
+                     b3: the RabbitMQ and NATS JetStream transports vs raw amqplib and nats.js
+  --count N        b1, b3: events per throughput trial (default b1 100000, b3 20000);
+                   b2: events per consume trial (default 100000), batch trials get N/4, single-publish N/100
+                   (env BENCH_COUNT)
   --reps N         measured repetitions after the warm-up (env BENCH_REPS, default 5)
-  --rate N         offered rate of the latency trials, events/s (default 1000)
+  --rate N         offered rate of the latency trials (b1, b3), events/s (default 1000)
   --seconds N      length of a latency trial, s (default 5)
-  --only LIST      comma-separated system ids or prefixes: sqlite-raw, sqlite-raw-d1, bullmq, jetstream, herald...
-  --variants LIST  comma-separated: single,competing,groups (default all)
-  --peer-variants  also run BullMQ and JetStream in the competing/groups variants (Herald and the raw ceiling
-                   always run them); adds minutes, as these peers move 5-10k events/s here
+  --only LIST      comma-separated system ids or prefixes: sqlite-raw, bullmq, jetstream, herald, kafka-raw,
+                   kafkajs, herald-kafka, amqplib, herald-rabbitmq, nats-raw, herald-nats...
+  --variants LIST  b1: comma-separated single,competing,groups (default all)
+  --peer-variants  b1: also run BullMQ and JetStream in the competing/groups variants (Herald and the raw
+                   ceiling always run them); adds minutes, as these peers move 5-10k events/s here
   --timeout N      time limit per trial, s (default 180)
+  --docs-only      run nothing: regenerate docs/benchmarks.md from the results files present
   --help           this text
+
+Each suite writes bench/results/<suite>.json; docs/benchmarks.md is then regenerated from every results file
+present, so running one suite keeps the others' sections.
 `;
 
 const VARIANTS: readonly Variant[] = ['single', 'competing', 'groups'];
@@ -41,6 +63,15 @@ const VARIANTS: readonly Variant[] = ['single', 'competing', 'groups'];
  * the SQLite systems still get windows of a second or more.
  */
 export const DEFAULT_COUNT = 100_000;
+
+function suites(value: string | undefined): SuiteId[] {
+  const chosen = list(value);
+  if (chosen.includes('all')) return [...SUITES];
+  const unknown = chosen.filter((s) => !SUITES.includes(s as SuiteId));
+  if (chosen.length === 0 || unknown.length > 0)
+    throw new Error(`--suite accepts ${SUITES.join(', ')} or all; got "${value ?? ''}"`);
+  return SUITES.filter((s) => chosen.includes(s));
+}
 
 function positive(flag: string, value: string | undefined): number {
   const n = Number(value);
@@ -57,7 +88,8 @@ function list(value: string | undefined): string[] {
 
 /** Parses the command line (and BENCH_* variables); throws naming the flag that is wrong. */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
-  let count = positive('BENCH_COUNT', env.BENCH_COUNT ?? String(DEFAULT_COUNT));
+  let chosenSuites: SuiteId[] = [...SUITES];
+  let count = env.BENCH_COUNT === undefined ? undefined : positive('BENCH_COUNT', env.BENCH_COUNT);
   let reps = positive('BENCH_REPS', env.BENCH_REPS ?? '5');
   let rate = 1000;
   let seconds = 5;
@@ -65,11 +97,15 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
   let variants: Variant[] = [...VARIANTS];
   let timeoutS = 180;
   let peerVariants = false;
+  let docsOnly = false;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): string | undefined => argv[++i];
     switch (flag) {
+      case '--suite':
+        chosenSuites = suites(value());
+        break;
       case '--count':
         count = positive(flag, value());
         break;
@@ -99,6 +135,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
       case '--timeout':
         timeoutS = positive(flag, value());
         break;
+      case '--docs-only':
+        docsOnly = true;
+        break;
       case '--help':
       case '-h':
         help = true;
@@ -107,5 +146,17 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
         throw new Error(`Unknown option "${flag}"\n\n${USAGE}`);
     }
   }
-  return { count, reps, rate, seconds, only, variants, peerVariants, timeoutS, help };
+  return {
+    suites: chosenSuites,
+    count,
+    reps,
+    rate,
+    seconds,
+    only,
+    variants,
+    peerVariants,
+    timeoutS,
+    docsOnly,
+    help,
+  };
 }

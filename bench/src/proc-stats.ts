@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -11,6 +11,47 @@ export function pidOf(binary: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The pid of the process listening on a loopback TCP port (the Kafka broker is a `java` among others), from
+ * /proc/net/tcp and each process's open sockets; undefined when none is found or readable.
+ */
+export function pidListeningOn(port: number): number | undefined {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is "IP:PORT" in hex; state 0A is LISTEN; field 9 is the socket's inode.
+      if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A' && f[9] !== undefined)
+        inodes.add(`socket:[${f[9]}]`);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (inodes.has(readlinkSync(`/proc/${entry}/fd/${fd}`))) return Number(entry);
+      } catch {
+        // The descriptor closed meanwhile.
+      }
+    }
+  }
+  return undefined;
 }
 
 /** User + system CPU time the process has used, µs (10 ms resolution: /proc counts clock ticks). */

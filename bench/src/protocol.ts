@@ -1,7 +1,18 @@
 // What the orchestrator (run.ts) and the child processes (worker.ts) say to each other over the IPC channel.
 
-/** The systems compared in B1. */
-export type PeerKind = 'sqlite-raw' | 'bullmq' | 'jetstream' | 'herald';
+/** The systems compared: B1 (embedded), B2 (Kafka), B3 (RabbitMQ, NATS JetStream). */
+export type PeerKind =
+  | 'sqlite-raw'
+  | 'bullmq'
+  | 'jetstream'
+  | 'herald'
+  | 'kafka-raw'
+  | 'kafkajs'
+  | 'herald-kafka'
+  | 'amqplib'
+  | 'herald-rabbitmq'
+  | 'nats-raw'
+  | 'herald-nats';
 
 /** `D1` survives a process crash, `D2` fsyncs before the ack (see docs/benchmarks.md). */
 export type Durability = 'D1' | 'D2';
@@ -9,8 +20,13 @@ export type Durability = 'D1' | 'D2';
 /** `single`: 1 producer, 1 consumer; `competing`: 2 consumers sharing one group; `groups`: 2 groups of 1. */
 export type Variant = 'single' | 'competing' | 'groups';
 
-/** `throughput`: publish `count` events as fast as possible; `latency`: publish at `rate` events/s. */
-export type Mode = 'throughput' | 'latency';
+/**
+ * `throughput`: publish `count` events as fast as possible while consumers read them; `latency`: publish at `rate`
+ * events/s. Producer alone: `publish-one` awaits each single-event publish before the next, `publish-batch`
+ * awaits each call of `batch` events before the next. Consumer alone: `consume` reads `count` events stored
+ * before the trial starts.
+ */
+export type Mode = 'throughput' | 'latency' | 'publish-one' | 'publish-batch' | 'consume';
 
 /** One trial: a fresh producer and fresh consumers on fresh resources (file, queue, stream). */
 export interface TrialSpec {
@@ -27,6 +43,8 @@ export interface TrialSpec {
   readonly batch: number;
   /** Publish calls in flight at once (throughput mode). */
   readonly window: number;
+  /** Bytes of event data (B2, B3: a padded JSON body); 0 for B1's order event. */
+  readonly payloadBytes: number;
   /** Names created for this trial by the system's setup: file path, queue, stream, subject. */
   readonly resources: Readonly<Record<string, string>>;
 }

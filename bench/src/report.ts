@@ -5,13 +5,19 @@ import type { LatencyGoal, Ratio, Scenario, Summary } from './summary.ts';
 import type { System } from './system.ts';
 import type { Table } from './table.ts';
 
-// The tables a report is made of, shared by the terminal report (report-text.ts) and docs (report-markdown.ts).
+// The B1 tables, shared by the terminal report (report-text.ts) and docs (report-markdown.ts).
 
-/** Everything a report is made of. */
+/** The options a suite ran with, its count resolved. */
+export type RunOptions = Omit<Options, 'count'> & { readonly count: number };
+
+/** What a report says of a system (all of it is in the results JSON). */
+export type SystemInfo = Pick<System, 'id' | 'label' | 'peer' | 'durabilityLabel' | 'notes'>;
+
+/** Everything a B1 report is made of. */
 export interface Report {
-  readonly options: Options;
+  readonly options: RunOptions;
   readonly env: Environment;
-  readonly systems: readonly System[];
+  readonly systems: readonly SystemInfo[];
   readonly summaries: readonly Summary[];
   readonly ratios: readonly Ratio[];
   readonly latencyGoals: readonly LatencyGoal[];
@@ -22,11 +28,11 @@ export interface Report {
 }
 
 /** `D1`, `D2`, `D0/D1`: the code at the start of a durability label. */
-function durabilityCode(label: string): string {
+export function durabilityCode(label: string): string {
   return label.split(/[\s:]/, 1)[0]!;
 }
 
-function runs(s: Summary): string {
+export function runs(s: Summary): string {
   return s.ok === s.runs ? String(s.ok) : `${s.ok}/${s.runs}`;
 }
 

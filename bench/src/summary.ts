@@ -20,6 +20,10 @@ export interface Summary {
   readonly publishP99: Spread;
   readonly offeredRate: Spread;
   readonly cpuPerMillion: Spread;
+  /** CPU of the producer and consumer processes per event, µs (the clients' own cost). */
+  readonly clientCpuUs: Spread;
+  /** CPU of the broker per event, µs. */
+  readonly brokerCpuUs: Spread;
   readonly peakRssMb: Spread;
   /** Other processes' CPU during the trials, cores. */
   readonly backgroundCores: Spread;
@@ -53,9 +57,18 @@ function of(results: readonly TrialResult[], pick: (r: TrialResult) => number | 
   return spread(results.filter((r) => r.ok).map((r) => pick(r) ?? Number.NaN));
 }
 
-export function summarize(systems: readonly System[], results: readonly TrialResult[]): Summary[] {
+/** Client CPU per event of a trial, µs: producer and consumer processes. */
+export function clientCpuUs(r: TrialResult): number {
+  return ((r.cpuSeconds.producer + r.cpuSeconds.consumers) / r.count) * 1e6;
+}
+
+export function summarize(
+  systems: readonly Pick<System, 'id' | 'label' | 'durabilityLabel'>[],
+  results: readonly TrialResult[],
+  scenarios: readonly Scenario[] = SCENARIOS,
+): Summary[] {
   const summaries: Summary[] = [];
-  for (const scenario of SCENARIOS) {
+  for (const scenario of scenarios) {
     for (const system of systems) {
       const mine = results.filter(
         (r) => r.system === system.id && r.variant === scenario.variant && r.mode === scenario.mode,
@@ -77,6 +90,8 @@ export function summarize(systems: readonly System[], results: readonly TrialRes
         publishP99: of(mine, (r) => r.publishMs?.p99),
         offeredRate: of(mine, (r) => r.offeredRate),
         cpuPerMillion: of(mine, (r) => r.cpuSecondsPerMillion),
+        clientCpuUs: of(mine, clientCpuUs),
+        brokerCpuUs: of(mine, (r) => (r.cpuSeconds.broker / r.count) * 1e6),
         peakRssMb: of(mine, (r) => r.peakRssMbTotal),
         backgroundCores: of(mine, (r) => r.backgroundCores),
         duplicates: mine.reduce((sum, r) => sum + r.duplicates, 0),

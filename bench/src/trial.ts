@@ -1,9 +1,10 @@
 import { Child } from './child.ts';
 import { nowUs } from './clock.ts';
-import { BrokerMeter, machineBusyUs, pidOf } from './proc-stats.ts';
+import { BrokerMeter, machineBusyUs, pidListeningOn, pidOf } from './proc-stats.ts';
 import type { ConsumerResult, Mode, Placement, ProducerResult, TrialSpec, Variant } from './protocol.ts';
 import { percentile, sortedCopy } from './stats.ts';
-import type { System } from './system.ts';
+import type { Broker, System } from './system.ts';
+import { KAFKA_PORT } from './peers/kafka-config.ts';
 
 /** The measured figures of one trial. */
 export interface TrialResult {
@@ -14,9 +15,13 @@ export interface TrialResult {
   readonly ok: boolean;
   readonly error?: string;
   readonly count: number;
-  /** Published events ÷ (last delivery − first publish), events/s. */
+  /**
+   * Events/s: published events ÷ (last delivery − first publish); producer alone: ÷ (last acknowledgement −
+   * first publish); consumer alone: ÷ (last delivery − first delivery).
+   */
   readonly throughput: number;
   readonly e2eMs?: { readonly p50: number; readonly p99: number; readonly p999: number; readonly n: number };
+  /** Publish calls timed to their acknowledgement: single events (latency, publish-one) or batches. */
   readonly publishMs?: { readonly p50: number; readonly p99: number; readonly n: number };
   /** Rate the producer actually offered in latency mode, events/s. */
   readonly offeredRate?: number;
@@ -47,9 +52,12 @@ export interface TrialPlan {
   readonly timeoutMs: number;
   /** Aborting kills the trial's processes; the trial then fails and cleans up. */
   readonly signal: AbortSignal;
+  /** Resources shared by the systems of this scenario and repetition. */
+  readonly shared: Readonly<Record<string, string>>;
 }
 
-function placements(variant: Variant): Placement[] {
+function placements(variant: Variant, mode: Mode): Placement[] {
+  if (mode === 'publish-one' || mode === 'publish-batch') return [];
   switch (variant) {
     case 'single':
       return [{ group: 'g1', member: 0, members: 1 }];
@@ -76,16 +84,34 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 const ms = (us: number): number => us / 1000;
 
-/** Runs one trial: resources, consumers, producer, measurement, cleanup. Never throws; failures are results. */
-export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
-  const { system, variant, mode, count } = plan;
-  const layout = placements(variant);
-  const groups = [...new Set(layout.map((p) => p.group))];
-  const failed = (error: unknown): TrialResult => ({
-    system: system.id,
+function brokerPid(broker: Broker | undefined): number | undefined {
+  if (broker === undefined) return undefined;
+  return broker === 'kafka' ? pidListeningOn(KAFKA_PORT) : pidOf(broker);
+}
+
+const EMPTY_PRODUCER: ProducerResult = {
+  cpuUs: 0,
+  maxRssKb: 0,
+  published: 0,
+  firstUs: Number.NaN,
+  lastUs: Number.NaN,
+  publishUs: [],
+};
+
+/** The result of a trial that could not run or did not finish. */
+export function failedTrial(
+  system: string,
+  variant: Variant,
+  mode: Mode,
+  rep: number,
+  count: number,
+  error: unknown,
+): TrialResult {
+  return {
+    system,
     variant,
     mode,
-    rep: plan.rep,
+    rep,
     ok: false,
     error: error instanceof Error ? error.message : String(error),
     count,
@@ -97,11 +123,27 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
     peakRssMb: { producer: Number.NaN, consumers: Number.NaN, broker: Number.NaN },
     peakRssMbTotal: Number.NaN,
     backgroundCores: Number.NaN,
-  });
+  };
+}
+
+/** Runs one trial: resources, consumers, producer, measurement, cleanup. Never throws; failures are results. */
+export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
+  const { system, variant, mode, count } = plan;
+  const layout = placements(variant, mode);
+  const groups = [...new Set(layout.map((p) => p.group))];
+  const failed = (error: unknown): TrialResult =>
+    failedTrial(system.id, variant, mode, plan.rep, count, error);
 
   let resources;
   try {
-    resources = await system.setup({ name: plan.name, dir: plan.dir, groups });
+    resources = await system.setup({
+      name: plan.name,
+      dir: plan.dir,
+      groups,
+      mode,
+      count,
+      shared: plan.shared,
+    });
   } catch (error) {
     return failed(error);
   }
@@ -123,13 +165,15 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
       rate: plan.rate,
       batch: system.batch,
       window: system.window,
+      payloadBytes: system.payloadBytes ?? 0,
       resources: resources.resources,
     };
     const consumers = layout.map(
       (placement, i) => new Child(`consumer ${i + 1}`, { role: 'consumer', spec, placement }, plan.cwd),
     );
-    const producer = new Child('producer', { role: 'producer', spec }, plan.cwd);
-    children.push(...consumers, producer);
+    const producer =
+      mode === 'consume' ? undefined : new Child('producer', { role: 'producer', spec }, plan.cwd);
+    children.push(...consumers, ...(producer ? [producer] : []));
     if (plan.signal.aborted) abort();
     await withTimeout(
       Promise.all(children.map((c) => c.ready)),
@@ -144,20 +188,24 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
       };
       for (const c of consumers) c.onProgress = check;
     });
-    const brokerPid = system.broker ? pidOf(system.broker) : undefined;
-    meter = brokerPid === undefined ? undefined : new BrokerMeter(brokerPid);
+    const pid = brokerPid(system.broker);
+    meter = pid === undefined ? undefined : new BrokerMeter(pid);
     meter?.start();
     const machineStart = machineBusyUs();
     const wallStart = nowUs();
     for (const c of consumers) c.send({ type: 'start' });
-    producer.send({ type: 'start' });
+    producer?.send({ type: 'start' });
 
-    const produced = (await withTimeout(producer.result, plan.timeoutMs, 'the producer')) as ProducerResult;
-    await withTimeout(
-      Promise.race([allDelivered, ...consumers.map((c) => c.result.then(() => undefined))]),
-      plan.timeoutMs,
-      `every delivery (${expected})`,
-    );
+    const produced = producer
+      ? ((await withTimeout(producer.result, plan.timeoutMs, 'the producer')) as ProducerResult)
+      : EMPTY_PRODUCER;
+    if (consumers.length > 0) {
+      await withTimeout(
+        Promise.race([allDelivered, ...consumers.map((c) => c.result.then(() => undefined))]),
+        plan.timeoutMs,
+        `every delivery (${expected})`,
+      );
+    }
     for (const c of consumers) c.send({ type: 'finish' });
     const consumed = (await withTimeout(
       Promise.all(consumers.map((c) => c.result)),
@@ -168,7 +216,15 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
     const machineUs = machineBusyUs() - machineStart;
     const wallUs = nowUs() - wallStart;
 
-    const lastUs = Math.max(...consumed.map((c) => c.lastUs));
+    // Producer alone: until the last acknowledgement. Consumer alone: from its first delivery to its last (the
+    // events were stored before). Otherwise: from the first publish to the last delivery.
+    const [startUs, endUs] =
+      consumers.length === 0
+        ? [produced.firstUs, produced.lastUs]
+        : [
+            producer ? produced.firstUs : Math.min(...consumed.map((c) => c.firstUs)),
+            Math.max(...consumed.map((c) => c.lastUs)),
+          ];
     const cpuSeconds = {
       producer: produced.cpuUs / 1e6,
       consumers: consumed.reduce((sum, c) => sum + c.cpuUs, 0) / 1e6,
@@ -186,7 +242,7 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
       rep: plan.rep,
       ok: true,
       count,
-      throughput: count / ((lastUs - produced.firstUs) / 1e6),
+      throughput: count / ((endUs - startUs) / 1e6),
       delivered: consumed.reduce((sum, c) => sum + c.received, 0),
       duplicates: consumed.reduce((sum, c) => sum + c.duplicates, 0),
       cpuSeconds,
@@ -200,18 +256,28 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
       ),
     };
     finished = true;
-    if (mode === 'throughput') return result;
-    const e2e = sortedCopy(consumed.flatMap((c) => c.e2eUs));
     const publish = sortedCopy(produced.publishUs.filter((v) => !Number.isNaN(v)));
+    const timed =
+      publish.length === 0
+        ? result
+        : {
+            ...result,
+            publishMs: {
+              p50: ms(percentile(publish, 50)),
+              p99: ms(percentile(publish, 99)),
+              n: publish.length,
+            },
+          };
+    if (mode !== 'latency') return timed;
+    const e2e = sortedCopy(consumed.flatMap((c) => c.e2eUs));
     return {
-      ...result,
+      ...timed,
       e2eMs: {
         p50: ms(percentile(e2e, 50)),
         p99: ms(percentile(e2e, 99)),
         p999: ms(percentile(e2e, 99.9)),
         n: e2e.length,
       },
-      publishMs: { p50: ms(percentile(publish, 50)), p99: ms(percentile(publish, 99)), n: publish.length },
       offeredRate: count / ((produced.lastUs - produced.firstUs) / 1e6),
     };
   } catch (error) {

@@ -1,8 +1,15 @@
 // Entry point of every producer and consumer process: `node --import tsx worker.ts '<WorkerArgs JSON>'`.
 import { sleep } from './clock.ts';
-import type { PeerClient } from './driver.ts';
-import { fixedRate, saturate } from './load.ts';
-import type { ChildMessage, ParentMessage, PeerKind, ProcessUsage, WorkerArgs } from './protocol.ts';
+import type { PeerClient, ProducerDriver } from './driver.ts';
+import { fixedRate, oneByOne, saturate, type LoadOutcome } from './load.ts';
+import type {
+  ChildMessage,
+  ParentMessage,
+  PeerKind,
+  ProcessUsage,
+  TrialSpec,
+  WorkerArgs,
+} from './protocol.ts';
 import { Sink } from './sink.ts';
 
 const clients: Record<PeerKind, () => Promise<PeerClient>> = {
@@ -10,6 +17,13 @@ const clients: Record<PeerKind, () => Promise<PeerClient>> = {
   bullmq: async () => (await import('./peers/bullmq-client.ts')).bullmqClient,
   jetstream: async () => (await import('./peers/jetstream-client.ts')).jetstreamClient,
   herald: async () => (await import('./peers/herald-client.ts')).heraldClient,
+  'kafka-raw': async () => (await import('./peers/kafka-raw-client.ts')).kafkaRawClient,
+  kafkajs: async () => (await import('./peers/kafkajs-client.ts')).kafkajsClient,
+  'herald-kafka': async () => (await import('./peers/herald-kafka-client.ts')).heraldKafkaClient,
+  amqplib: async () => (await import('./peers/amqplib-client.ts')).amqplibClient,
+  'herald-rabbitmq': async () => (await import('./peers/herald-rabbitmq-client.ts')).heraldRabbitmqClient,
+  'nats-raw': async () => (await import('./peers/nats-raw-client.ts')).natsRawClient,
+  'herald-nats': async () => (await import('./peers/herald-nats-client.ts')).heraldNatsClient,
 };
 
 function send(message: ChildMessage): Promise<void> {
@@ -37,17 +51,30 @@ function usageSince(start: NodeJS.CpuUsage): ProcessUsage {
   return { cpuUs: cpu.user + cpu.system, maxRssKb: process.resourceUsage().maxRSS };
 }
 
+function load(driver: ProducerDriver, spec: TrialSpec): Promise<LoadOutcome> {
+  switch (spec.mode) {
+    case 'latency':
+      return fixedRate(driver, spec.count, spec.rate);
+    case 'publish-one':
+      return oneByOne(driver, spec.count);
+    case 'publish-batch':
+      return saturate(driver, spec.count, spec.batch, spec.window, true);
+    default:
+      return saturate(driver, spec.count, spec.batch, spec.window);
+  }
+}
+
 async function produce(args: Extract<WorkerArgs, { role: 'producer' }>, client: PeerClient): Promise<void> {
   const { spec } = args;
   const driver = await client.producer(spec);
+  // A producer alone (nothing reads its events) first runs the whole trial once unmeasured, so that its CPU per
+  // event is the publish path's steady cost rather than the compilation of a process that has just started.
+  if (spec.mode === 'publish-one' || spec.mode === 'publish-batch') await load(driver, spec);
   const started = nextMessage('start');
   await send({ type: 'ready' });
   await started;
   const cpu = process.cpuUsage();
-  const outcome =
-    spec.mode === 'throughput'
-      ? await saturate(driver, spec.count, spec.batch, spec.window)
-      : await fixedRate(driver, spec.count, spec.rate);
+  const outcome = await load(driver, spec);
   const usage = usageSince(cpu);
   await send({ type: 'producer-result', result: { ...usage, published: spec.count, ...outcome } });
   await driver.close();
@@ -56,12 +83,16 @@ async function produce(args: Extract<WorkerArgs, { role: 'producer' }>, client: 
 async function consume(args: Extract<WorkerArgs, { role: 'consumer' }>, client: PeerClient): Promise<void> {
   const { spec, placement } = args;
   const sink = new Sink(spec.count, spec.mode === 'latency');
-  const driver = await client.consumer(spec, placement, sink);
+  // The events of a `consume` trial are stored before it starts: the consumer joins when told to start (its CPU
+  // counts from there), or it would read them before the measurement.
+  const joinAtStart = spec.mode === 'consume';
   const started = nextMessage('start');
   const finished = nextMessage('finish');
+  let driver = joinAtStart ? undefined : await client.consumer(spec, placement, sink);
   await send({ type: 'ready' });
   await started;
   const cpu = process.cpuUsage();
+  driver ??= await client.consumer(spec, placement, sink);
   let reported = -1;
   const progress = setInterval(() => {
     if (sink.distinct === reported) return;
