@@ -8,6 +8,7 @@ export * from './keyed-executor.ts';
 export * from './offset-tracker.ts';
 export * from './partitioner.ts';
 export * from './backoff.ts';
+export * from './wakeup.ts';
 export * from './causation.ts';
 export * from './publisher.ts';
 export * from './middleware.ts';

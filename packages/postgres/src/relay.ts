@@ -10,6 +10,7 @@ import {
   type BackoffOptions,
   type ErrorInfo,
   type Transport,
+  Wakeup,
 } from '@herald/core';
 import { toOutboxRow, type PostgresOutbox } from './outbox.ts';
 import { lockClasses, quoted } from './schema.ts';
@@ -89,38 +90,6 @@ export interface PostgresOutboxRelay {
    */
   close(): Promise<void>;
   readonly stats: PostgresOutboxRelayStats;
-}
-
-/** Resolves on `notify`, on `stop`, or after `ms`; a notification that came while nobody waited is not lost. */
-class Wakeup {
-  private pending = false;
-  private resolve: (() => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
-
-  notify(): void {
-    this.pending = true;
-    this.fire();
-  }
-
-  wait(ms: number): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      this.resolve = resolve;
-      this.timer = setTimeout(() => this.fire(), ms);
-    });
-  }
-
-  private fire(): void {
-    const resolve = this.resolve;
-    if (resolve === undefined) return;
-    this.pending = false;
-    this.resolve = undefined;
-    clearTimeout(this.timer);
-    resolve();
-  }
 }
 
 type ClaimedRow = Parameters<typeof toOutboxRow>[0];
