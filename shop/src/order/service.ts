@@ -152,6 +152,7 @@ export async function orderService(options: ServiceOptions) {
         const event = await emit(OrderPlaced, order);
         await store.addHistory(order.orderId, event);
       });
+      log.info('order placed', { orderId: order.orderId, amountCents });
       return (await getOrder(order.orderId))!;
     },
     getOrder,

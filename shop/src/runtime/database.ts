@@ -31,6 +31,8 @@ export interface OpenedDatabase {
   readonly database: ServiceDatabase;
   /** For logs: the file, or the PostgreSQL URL without its password, and the schema. */
   readonly description: string;
+  /** Resolves when the database answers a query (`SELECT 1`), for readiness. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,10 @@ export function databaseFromEnv(
     return {
       database: { kind: 'sqlite', db },
       description: db.name,
+      ping: () => {
+        db.prepare('SELECT 1').get();
+        return Promise.resolve();
+      },
       close: () => {
         db.close();
         return Promise.resolve();
@@ -64,6 +70,9 @@ export function databaseFromEnv(
   return {
     database: { kind: 'postgres', pool, schema },
     description: `${redactUrl(url)} schema ${schema}`,
+    ping: async () => {
+      await pool.query('SELECT 1');
+    },
     close: () => pool.end(),
   };
 }

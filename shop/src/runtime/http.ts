@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { z } from 'zod';
+import { httpTracingHooks } from '@herald/telemetry';
 import type { Logger } from './logger.ts';
 
 /** One invalid field of a request, as `errors[]` of a problem document. */
@@ -58,7 +59,7 @@ export function validationProblem(errors: readonly FieldError[], instance?: stri
 
 /**
  * A Fastify app whose every error is a problem document (bad JSON, wrong content type, unknown route included),
- * with `GET /health` answering `{ status, service, ...health() }` (503 when `status` is not `ok`).
+ * each request traced as a root span (`httpTracingHooks`), with `GET /health` answering `{ status, service, ...health() }` (503 when `status` is not `ok`).
  */
 export function createHttpApp(options: {
   service: string;
@@ -66,6 +67,12 @@ export function createHttpApp(options: {
   health: () => Promise<{ status: 'ok' | 'degraded' } & object>;
 }): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 256 * 1024 });
+  // Each request is the root span of its trace (a no-op without an OpenTelemetry SDK): the events its route
+  // writes to the outbox, and everything they cause in other services, join it. Probes and scrapes are untraced.
+  const tracing = httpTracingHooks();
+  app.addHook('onRequest', (request, reply, done) => tracing.onRequest(request, reply, done));
+  app.addHook('preHandler', (request, reply, done) => tracing.preHandler(request, reply, done));
+  app.addHook('onResponse', (request, reply, done) => tracing.onResponse(request, reply, done));
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500)

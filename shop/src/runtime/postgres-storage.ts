@@ -1,3 +1,4 @@
+import { outboxBacklog } from '@herald/telemetry';
 import type pg from 'pg';
 import {
   postgresInbox,
@@ -49,5 +50,6 @@ export async function postgresStorage<S>(
     close: () => relay.close(),
     pending: () => outbox.pending(),
     relayFailures: () => relay.stats.consecutiveFailures,
+    backlog: outboxBacklog(outbox),
   };
 }

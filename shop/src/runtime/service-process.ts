@@ -1,4 +1,4 @@
-import { consoleLogger, type Logger } from './logger.ts';
+import { serviceLogger, type Logger } from './logger.ts';
 
 /** A started service, as its process entry sees it. */
 export interface RunningService {
@@ -27,7 +27,7 @@ export function runServiceProcess(
   start: (log: Logger) => Promise<RunningService>,
   options: { shutdownTimeoutMs?: number } = {},
 ): void {
-  const log = consoleLogger(service);
+  const log = serviceLogger(service);
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 15_000;
   let running: RunningService | undefined;
   let stopping = false;

@@ -1,3 +1,4 @@
+import { outboxBacklog } from '@herald/telemetry';
 import { runHandling } from '@herald/core';
 import { outboxRelay, sqliteInbox, sqliteOutbox, type SqliteDatabase } from '@herald/sqlite';
 import type { ServiceStorage, StorageOptions, Tx } from './storage.ts';
@@ -73,5 +74,6 @@ export function sqliteStorage<S>(options: StorageOptions<S>, db: SqliteDatabase)
     close: () => relay.close(),
     pending: () => Promise.resolve(outbox.pending()),
     relayFailures: () => relay.stats.consecutiveFailures,
+    backlog: outboxBacklog(outbox),
   };
 }

@@ -1,3 +1,4 @@
+import type { OutboxBacklogSource } from '@herald/telemetry';
 import type pg from 'pg';
 import type { CloudEvent, EventData, EventDefinition, EventInput, Handler, Transport } from '@herald/core';
 import type { Queryable } from '@herald/postgres';
@@ -92,6 +93,8 @@ export interface ServiceStorage<S> {
   pending(): Promise<number>;
   /** Consecutive failed publishes of the relay (0 when the last one succeeded). */
   relayFailures(): number;
+  /** The outbox's backlog (rows waiting and the oldest one's time), for `herald_outbox_*` metrics. */
+  readonly backlog: OutboxBacklogSource;
 }
 
 /**
