@@ -1,11 +1,12 @@
 // What the orchestrator (run.ts) and the child processes (worker.ts) say to each other over the IPC channel.
 
-/** The systems compared: B1 (embedded), B2 (Kafka), B3 (RabbitMQ, NATS JetStream). */
+/** The systems compared: B1 (embedded), B2 (Kafka), B3 (RabbitMQ, NATS JetStream), B5 (Herald's API, traced or not). */
 export type PeerKind =
   | 'sqlite-raw'
   | 'bullmq'
   | 'jetstream'
   | 'herald'
+  | 'herald-api'
   | 'kafka-raw'
   | 'kafkajs'
   | 'herald-kafka'

@@ -1,4 +1,5 @@
-// `npm run bench`: B1 (the embedded transport across processes), B2 (Kafka), B3 (RabbitMQ, NATS JetStream);
+// `npm run bench`: B1 (the embedded transport across processes), B2 (Kafka), B3 (RabbitMQ, NATS JetStream),
+// B5 (tracing cost);
 // writes bench/results/<suite>.json and regenerates docs/benchmarks.md from every results file.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { SuiteSkipped, type SuiteContext, type SuiteOutcome } from './suite.ts';
 import { runB1 } from './suite-b1.ts';
 import { runB2 } from './suite-b2.ts';
 import { runB3 } from './suite-b3.ts';
+import { runB5 } from './suite-b5.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
@@ -20,6 +22,7 @@ const RUNNERS: Record<SuiteId, (ctx: SuiteContext) => Promise<SuiteOutcome>> = {
   b1: runB1,
   b2: runB2,
   b3: runB3,
+  b5: runB5,
 };
 
 async function main(): Promise<void> {

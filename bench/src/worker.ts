@@ -17,6 +17,7 @@ const clients: Record<PeerKind, () => Promise<PeerClient>> = {
   bullmq: async () => (await import('./peers/bullmq-client.ts')).bullmqClient,
   jetstream: async () => (await import('./peers/jetstream-client.ts')).jetstreamClient,
   herald: async () => (await import('./peers/herald-client.ts')).heraldClient,
+  'herald-api': async () => (await import('./peers/herald-api-client.ts')).heraldApiClient,
   'kafka-raw': async () => (await import('./peers/kafka-raw-client.ts')).kafkaRawClient,
   kafkajs: async () => (await import('./peers/kafkajs-client.ts')).kafkajsClient,
   'herald-kafka': async () => (await import('./peers/herald-kafka-client.ts')).heraldKafkaClient,
