@@ -229,6 +229,8 @@ export function openTraceStore(options: TraceStoreOptions): TraceStore {
   const deleteTraces = db.prepare<[number]>('DELETE FROM traces WHERE start_us <= ?');
   let lastPrune = 0;
 
+  // Called with `.immediate`: several processes write this file, and a deferred transaction that reads before it
+  // writes fails at once with SQLITE_BUSY instead of waiting for the lock (the busy timeout cannot apply).
   const writeBatch = db.transaction((spans: readonly StoredSpan[]) => {
     const deltas = new Map<string, TraceDelta>();
     for (const span of spans) {
@@ -298,7 +300,7 @@ export function openTraceStore(options: TraceStoreOptions): TraceStore {
   const store: TraceStore = {
     path: options.path,
     write(spans) {
-      if (spans.length > 0) writeBatch(spans);
+      if (spans.length > 0) writeBatch.immediate(spans);
       const now = Date.now();
       if (now - lastPrune >= pruneIntervalMs) store.prune(now);
     },
@@ -336,7 +338,7 @@ export function openTraceStore(options: TraceStoreOptions): TraceStore {
     },
     prune(nowMs = Date.now()) {
       lastPrune = nowMs;
-      return pruneNow(nowMs);
+      return pruneNow.immediate(nowMs);
     },
     close() {
       if (db.open) db.close();
