@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { configError, ErrorCodes, HeraldError } from './errors.ts';
+import { checkName } from './names.ts';
 
 /**
  * A typed event contract: its CloudEvents `type`, the topic it is published to, how to derive its partition key
@@ -24,7 +25,6 @@ export type EventInput<D extends EventDefinition> = StandardSchemaV1.InferInput<
 export type EventData<D extends EventDefinition> = StandardSchemaV1.InferOutput<D['schema']>;
 
 const TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9._-]*$/;
-const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * Declares an event contract. Checks the type and topic names at once, so a typo fails at start-up.
@@ -35,9 +35,7 @@ export function defineEvent<Schema extends StandardSchemaV1>(
   if (!TYPE_PATTERN.test(definition.type)) {
     throw configError('type', 'a name of letters, digits, ".", "_" or "-"', definition.type);
   }
-  if (!TOPIC_PATTERN.test(definition.topic)) {
-    throw configError('topic', 'a name of letters, digits, ".", "_" or "-"', definition.topic);
-  }
+  checkName('topic', definition.topic);
   if (typeof definition.schema?.['~standard']?.validate !== 'function') {
     throw configError('schema', 'a Standard Schema (zod 4, valibot, arktype...)', typeof definition.schema);
   }

@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './names.ts';
 export * from './message.ts';
 export * from './codec.ts';
 export * from './plain-json-codec.ts';

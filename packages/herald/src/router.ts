@@ -1,6 +1,7 @@
 import { runHandling } from './causation.ts';
 import { configError, describeError, ErrorCodes, HeraldError, type ErrorInfo } from './errors.ts';
 import type { EventData, EventDefinition } from './event-definition.ts';
+import { checkName } from './names.ts';
 import type { CloudEvent } from './message.ts';
 import { compose, type MessageContext, type MessageHandler, type Middleware } from './middleware.ts';
 import { deadLetter, deadLetterReason } from './middleware/dead-letter.ts';
@@ -97,14 +98,10 @@ export interface Router {
   describe(): RouterDescription;
 }
 
-const GROUP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
 /** Creates a {@link Router}. Options are checked at once; a bad one throws `HERALD_CONFIG`. */
 export function createRouter(options: RouterOptions): Router {
   const { transport, group } = options;
-  if (typeof group !== 'string' || !GROUP_PATTERN.test(group)) {
-    throw configError('group', 'a name of letters, digits, ".", "_" or "-"', group);
-  }
+  checkName('group', group);
   checkSource(options.source);
   const concurrency = options.concurrency ?? 16;
   if (!Number.isInteger(concurrency) || concurrency < 1)

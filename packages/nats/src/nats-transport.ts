@@ -1,5 +1,7 @@
 import {
+  checkName,
   configError,
+  NAME_PATTERN,
   ErrorCodes,
   HeraldError,
   partitionFor,
@@ -27,16 +29,9 @@ import { NatsSubscription } from './nats-subscription.ts';
 import { Topology } from './topology.ts';
 
 /** Topic names Herald accepts (as event definitions do): they become subject tokens and stream names. */
-const TOPIC_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const GROUP_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 function checkTopic(topic: string): void {
-  if (
-    typeof topic !== 'string' ||
-    !TOPIC_PATTERN.test(topic) ||
-    topic.includes('..') ||
-    topic.endsWith('.')
-  ) {
+  if (typeof topic !== 'string' || !NAME_PATTERN.test(topic) || topic.includes('..') || topic.endsWith('.')) {
     throw configError('topic', 'a name of letters, digits, ".", "_" or "-" (no empty subject token)', topic);
   }
 }
@@ -160,9 +155,7 @@ export function nats(options: NatsTransportOptions): Transport {
   ): Subscription {
     assertOpen();
     const { group, topics } = subscribeOptions;
-    if (typeof group !== 'string' || !GROUP_PATTERN.test(group)) {
-      throw configError('group', 'a name of letters, digits, ".", "_" or "-"', group);
-    }
+    checkName('group', group);
     if (!Array.isArray(topics) || topics.length === 0)
       throw configError('topics', 'at least one topic', topics);
     for (const topic of topics as readonly string[]) checkTopic(topic);

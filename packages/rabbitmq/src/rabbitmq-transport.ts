@@ -1,4 +1,5 @@
 import {
+  checkName,
   configError,
   type CloseOptions,
   type DeadLetterQueue,
@@ -35,8 +36,6 @@ export interface RabbitMqTransport extends Transport {
   /** Every exchange and queue this transport has declared, for tools (and tests that clean up). */
   declaredTopology(): { exchanges: string[]; queues: string[] };
 }
-
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * The RabbitMQ transport, on amqplib. Durable topology: an exchange per topic, `partitions` quorum queues per
@@ -92,12 +91,6 @@ export function rabbitmq(options: RabbitMqOptions): RabbitMqTransport {
 
   const assertOpen = (what: string): void => {
     if (closing !== undefined) throw closedError(what);
-  };
-
-  const checkName = (option: string, name: unknown): void => {
-    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-      throw configError(option, 'a name of letters, digits, ".", "_" or "-"', name);
-    }
   };
 
   return {

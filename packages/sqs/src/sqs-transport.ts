@@ -1,6 +1,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import {
+  checkName,
   configError,
   type CloseOptions,
   type DeadLetterQueue,
@@ -40,8 +41,6 @@ export interface SqsTransport extends Transport {
   /** Every topic ARN and queue URL this transport has created or found, by name (for tools, and tests that clean up). */
   declaredTopology(): { topics: Record<string, string>; queues: Record<string, string> };
 }
-
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 function isLoopback(endpoint: string): boolean {
   const host = new URL(endpoint).hostname;
@@ -120,12 +119,6 @@ export function sqs(options: SqsTransportOptions = {}): SqsTransport {
 
   const assertOpen = (what: string): void => {
     if (closing !== undefined) throw closedError(what);
-  };
-
-  const checkName = (option: string, name: unknown): void => {
-    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-      throw configError(option, 'a name of letters, digits, ".", "_" or "-"', name);
-    }
   };
 
   return {
