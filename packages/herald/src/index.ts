@@ -40,3 +40,6 @@ export * from './log/assignment.ts';
 export * from './log/log-transport.ts';
 export * from './memory/memory-log-store.ts';
 export * from './memory/memory-transport.ts';
+export * from './asyncapi/asyncapi-document.ts';
+export * from './asyncapi/cloudevents-headers.ts';
+export * from './asyncapi/payload-schema.ts';
