@@ -13,6 +13,8 @@ export interface EventDefinition<Schema extends StandardSchemaV1 = StandardSchem
   readonly type: string;
   readonly topic: string;
   readonly schema: Schema;
+  /** What the event means, for people and generated documents (AsyncAPI); CommonMark. */
+  readonly description?: string;
   /** Derives the partition key; events with equal keys are handled in publish order. */
   key?(data: StandardSchemaV1.InferOutput<Schema>): string;
   /** Derives the CloudEvents `subject`. Defaults to the partition key. */
@@ -36,6 +38,9 @@ export function defineEvent<Schema extends StandardSchemaV1>(
     throw configError('type', 'a name of letters, digits, ".", "_" or "-"', definition.type);
   }
   checkName('topic', definition.topic);
+  if (definition.description !== undefined && typeof definition.description !== 'string') {
+    throw configError('description', 'a string', definition.description);
+  }
   if (typeof definition.schema?.['~standard']?.validate !== 'function') {
     throw configError('schema', 'a Standard Schema (zod 4, valibot, arktype...)', typeof definition.schema);
   }
