@@ -19,6 +19,7 @@ export * from './middleware/redelivery.ts';
 export * from './middleware/dead-letter.ts';
 export * from './middleware/idempotency.ts';
 export * from './middleware/timeout.ts';
+export * from './logger.ts';
 export * from './router.ts';
 export { TraceAttributes, TraceEvents, messagingSystem } from './tracing/semantic-conventions.ts';
 export {

@@ -8,9 +8,10 @@ import { deadLetter, deadLetterReason } from './middleware/dead-letter.ts';
 import { redelivery, type RedeliveryOptions } from './middleware/redelivery.ts';
 import { retry, type RetryOptions } from './middleware/retry.ts';
 import { validation } from './middleware/validation.ts';
-import { messagingMetrics } from './metrics/messaging-metrics.ts';
+import { consoleHeraldLogger, type HeraldLogger } from './logger.ts';
+import { messagingMetrics, type DeliveryLabels } from './metrics/messaging-metrics.ts';
 import { metrics } from './metrics/metrics-middleware.ts';
-import { observeHandler } from './tracing/delivery-observer.ts';
+import { observeHandler, safely } from './tracing/delivery-observer.ts';
 import { tracingActive } from './tracing/trace-context.ts';
 import { tracing } from './tracing/tracing-middleware.ts';
 import { cloudEventsCodec, type Codec } from './codec.ts';
@@ -72,7 +73,16 @@ export interface RouterOptions {
   readonly shutdownTimeoutMs?: number;
   /** Called with errors the router cannot hand to a delivery (a failed ack). Default: `console.error`. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Where the router logs each dead letter (`error`) and the first skipped event of each type it has no handler
+   * for (`warn`), with the event's id, type, group, topic, partition, offset and reason, never its data. A pino
+   * logger fits as is. Default: `console` (a dead letter is never silent); `silentHeraldLogger` drops them.
+   */
+  readonly logger?: HeraldLogger;
 }
+
+/** Distinct skipped types remembered per router to log each once; past it the memory starts over. */
+const MAX_REMEMBERED_SKIPPED_TYPES = 1000;
 
 /** A router's self-description, for tools and logs. */
 export interface RouterDescription {
@@ -87,6 +97,8 @@ export interface RouterDescription {
 /**
  * Subscribes a group to the topics of its handlers, runs each delivery through the middleware chain, and acks
  * when the chain resolves. Handlers never touch acks. Events of types with no handler are acked and skipped.
+ * Every dead letter (decode failures included) and every skipped event is counted in the registered messaging
+ * metrics and logged to `logger`, without its data.
  */
 export interface Router {
   /** Registers the handler of one event type. Call before `start`. */
@@ -115,6 +127,8 @@ export function createRouter(options: RouterOptions): Router {
     );
   }
   const onError = options.onError ?? ((error: unknown) => console.error('[herald] router', group, error));
+  const logger = options.logger ?? consoleHeraldLogger(`router ${group}`);
+  const skippedTypes = new Set<string>();
   const telemetry = options.telemetry ?? (tracingActive() || messagingMetrics() !== undefined);
   const pipeline: readonly Middleware[] = options.pipeline ?? [
     ...(telemetry ? [tracing({ transport: transport.name }), metrics()] : []),
@@ -146,13 +160,66 @@ export function createRouter(options: RouterOptions): Router {
   };
   const chain = compose(pipeline, dispatch);
 
+  // What identifies a delivery in logs: never its data (it may hold personal data or secrets).
+  const logFields = (delivery: Delivery, type: string | undefined): Record<string, unknown> => ({
+    event_id: delivery.record.attributes.id,
+    event_type: type,
+    group,
+    topic: delivery.record.topic,
+    partition: delivery.partition,
+    offset: delivery.offset,
+    attempt: delivery.attempt,
+  });
+  const labelsOf = (delivery: Delivery, type: string | undefined): DeliveryLabels => ({
+    topic: delivery.record.topic,
+    type: type ?? 'unknown',
+    group,
+  });
+
+  /** Dead-letters the delivery, then counts and logs it (only once it is stored). */
+  async function sendToDeadLetters(
+    delivery: Delivery,
+    type: string | undefined,
+    failure: DeadLetterFailure,
+  ): Promise<void> {
+    await delivery.deadLetter(failure);
+    safely(() => messagingMetrics()?.deadLettered(labelsOf(delivery, type), failure.reason));
+    safely(() =>
+      logger.error(
+        {
+          ...logFields(delivery, type),
+          reason: failure.reason,
+          attempts: failure.attempts,
+          error: { name: failure.error.name, code: failure.error.code, message: failure.error.message },
+        },
+        'event dead-lettered',
+      ),
+    );
+  }
+
+  /** Acks an event no handler is registered for; counts each, logs the first of each type. */
+  async function skip(delivery: Delivery, type: string): Promise<void> {
+    await delivery.ack();
+    safely(() => messagingMetrics()?.skipped(labelsOf(delivery, type), 'unknown-type'));
+    const seen = `${delivery.record.topic}\u0000${type}`;
+    if (skippedTypes.has(seen)) return;
+    if (skippedTypes.size >= MAX_REMEMBERED_SKIPPED_TYPES) skippedTypes.clear();
+    skippedTypes.add(seen);
+    safely(() =>
+      logger.warn(
+        { ...logFields(delivery, type), reason: 'unknown-type' },
+        'event skipped: no handler for its type (logged once per type; all are counted)',
+      ),
+    );
+  }
+
   async function onDelivery(delivery: Delivery): Promise<void> {
     let event: CloudEvent;
     try {
       event = codec.decode(delivery);
     } catch (error) {
       // Not an event at all: no middleware can help, it goes to the dead-letter queue with the reason.
-      await delivery.deadLetter({
+      await sendToDeadLetters(delivery, delivery.record.attributes.type, {
         error: describeError(error),
         attempts: delivery.attempt,
         reason: deadLetterReason(error),
@@ -179,10 +246,11 @@ export function createRouter(options: RouterOptions): Router {
         return settled;
       },
       retryLater: (delayMs: number, error: ErrorInfo) => settle(() => delivery.retryLater(delayMs, error)),
-      deadLetter: (failure: DeadLetterFailure) => settle(() => delivery.deadLetter(failure)),
+      deadLetter: (failure: DeadLetterFailure) =>
+        settle(() => sendToDeadLetters(delivery, event.type, failure)),
     };
     if (context.definition === undefined) {
-      await delivery.ack();
+      await skip(delivery, event.type);
       return;
     }
     try {

@@ -38,6 +38,7 @@ function recordingMetrics(): MessagingMetrics & { calls: string[] } {
     failed: (l, errorType) => calls.push(`failed ${at(l)} ${errorType}`),
     retried: (l, kind) => calls.push(`retried ${at(l)} ${kind}`),
     deadLettered: (l, reason) => calls.push(`dead-lettered ${at(l)} ${reason}`),
+    skipped: (l, reason) => calls.push(`skipped ${at(l)} ${reason}`),
     handlerDuration: (l, seconds, errorType) => {
       assert.ok(seconds >= 0);
       calls.push(`handled ${at(l)} ${errorType ?? 'ok'}`);

@@ -120,6 +120,12 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     labelNames: [...DELIVERY_LABELS, 'reason'] as const,
     registers,
   });
+  const skipped = new Counter({
+    name: 'herald_events_skipped_total',
+    help: 'Deliveries acknowledged without being handled, by reason (reason="unknown-type": no handler for the type).',
+    labelNames: [...DELIVERY_LABELS, 'reason'] as const,
+    registers,
+  });
   const duration = new Histogram({
     name: 'herald_handler_duration_seconds',
     help: 'Duration of each handler call (validation, inbox and handler; each immediate retry is one call).',
@@ -221,6 +227,9 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): Prome
     },
     deadLettered({ topic, type, group }, reason) {
       deadLettered.inc({ topic, type, group, reason });
+    },
+    skipped({ topic, type, group }, reason) {
+      skipped.inc({ topic, type, group, reason });
     },
     handlerDuration(labels, seconds, errorType) {
       const entry = children(labels);

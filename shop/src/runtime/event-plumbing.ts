@@ -69,6 +69,10 @@ export async function eventPlumbing<S>(options: EventPlumbingOptions<S>): Promis
     source,
     codec: plainJsonCodec(),
     onError: (error) => log.error('router error', { error }),
+    logger: {
+      warn: (fields, message) => log.warn(message, fields),
+      error: (fields, message) => log.error(message, fields),
+    },
     ...options.router,
   });
   return {

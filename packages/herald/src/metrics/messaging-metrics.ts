@@ -21,8 +21,14 @@ export interface MessagingMetrics {
   failed(labels: DeliveryLabels, errorType: string): void;
   /** An immediate retry started, or a delayed redelivery was scheduled. */
   retried(labels: DeliveryLabels, kind: 'immediate' | 'redelivery'): void;
-  /** A delivery was moved to the group's dead-letter queue, for `reason` (`max-attempts`, `validation`...). */
+  /**
+   * A delivery was moved to the group's dead-letter queue, for `reason` (`max-attempts`, `validation`,
+   * `permanent-error`, `decode`). The router reports every dead letter, whatever its pipeline; for a record that
+   * could not be decoded, `type` is its `type` attribute, or `unknown`.
+   */
   deadLettered(labels: DeliveryLabels, reason: string): void;
+  /** A delivery was acknowledged without being handled, for `reason` (`unknown-type`: no handler for its type). */
+  skipped(labels: DeliveryLabels, reason: string): void;
   /** One handler call took `seconds`; `errorType` is set when it threw. */
   handlerDuration(labels: DeliveryLabels, seconds: number, errorType: string | undefined): void;
 }

@@ -6,9 +6,10 @@ import { messagingMetrics, type DeliveryLabels } from './messaging-metrics.ts';
 
 /**
  * Counts each delivery into the registered {@link MessagingMetrics}: processed, failed (redelivered or
- * dead-lettered), retried (immediate and delayed), dead-lettered, and the duration of each handler call (with
+ * dead-lettered), retried (immediate and delayed), and the duration of each handler call (with
  * `observeHandler()` inside `retry`). Put it outside the failure handling; the router's default pipeline does when
- * telemetry is on. Without a registered backend it only calls `next`.
+ * telemetry is on. Without a registered backend it only calls `next`. Dead letters and skipped events are counted
+ * by the router itself, since some never reach the chain (a record that cannot be decoded).
  */
 export function metrics(): Middleware {
   return named('metrics', (next) => async (context) => {
@@ -38,9 +39,9 @@ export function metrics(): Middleware {
         failure = errorType(error);
         recorder.retried(labels, 'redelivery');
       },
+      // Counted in `herald_events_dead_lettered_total` by the router, which sees every dead letter.
       deadLettered(dead) {
         failure = errorType(dead.error);
-        recorder.deadLettered(labels, dead.reason);
       },
     });
     try {
