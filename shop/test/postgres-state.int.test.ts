@@ -33,4 +33,5 @@ if (!(await postgresReachable())) {
   await import('./notification.test.ts');
   await import('./order-saga.test.ts');
   await import('./shop.test.ts');
+  await import('./order-idempotency.test.ts');
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { newEventId, type CloudEvent, type EventDefinition } from '@herald/core';
 import {
   findProduct,
@@ -15,7 +16,14 @@ import {
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { storageHandler, type Tx } from '../runtime/storage.ts';
-import { orderStores, type HistoryEntry, type OrderRecord, type OrderStore } from './store.ts';
+import {
+  isDuplicateIdempotencyKey,
+  orderStores,
+  type IdempotencyRecord,
+  type HistoryEntry,
+  type OrderRecord,
+  type OrderStore,
+} from './store.ts';
 
 /** A request to place an order, already validated for shape. */
 export interface PlaceOrder {
@@ -29,6 +37,24 @@ export class UnknownSkuError extends Error {
     super(`unknown sku: ${unknown.map((u) => u.sku).join(', ')}`);
     this.name = 'UnknownSkuError';
   }
+}
+
+/** Why {@link OrderService.placeOrderIdempotent} refused: the key was used before with a different request. */
+export class IdempotencyKeyReusedError extends Error {
+  constructor(
+    readonly key: string,
+    readonly orderId: string,
+  ) {
+    super(`Idempotency-Key "${key}" was already used for order ${orderId} with a different request`);
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
+/** The SHA-256 (hex) of a validated request: what a retry under the same idempotency key must match. */
+export function requestHash(request: PlaceOrder): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ userId: request.userId, items: request.items.map((i) => [i.sku, i.quantity]) }))
+    .digest('hex');
 }
 
 /**
@@ -128,32 +154,67 @@ export async function orderService(options: ServiceOptions) {
     return order === undefined ? undefined : toView(order, await storage.store.history(orderId));
   }
 
+  /**
+   * Takes an order: prices it from the catalogue, stores it PENDING and stores `OrderPlaced` in the outbox, in
+   * one transaction. Throws {@link UnknownSkuError} (nothing stored) when an item's SKU is not in the catalogue.
+   */
+  async function placeOrder(request: PlaceOrder, idempotency?: IdempotencyRecord): Promise<OrderView> {
+    const unknown = request.items
+      .map((item, index) => ({ index, sku: item.sku }))
+      .filter((item) => findProduct(item.sku) === undefined);
+    if (unknown.length > 0) throw new UnknownSkuError(unknown);
+    const items = request.items.map((item) => ({
+      sku: item.sku,
+      quantity: item.quantity,
+      unitPriceCents: findProduct(item.sku)!.priceCents,
+    }));
+    const amountCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
+    const order = { orderId: newEventId(), userId: request.userId, items, amountCents };
+    await storage.transaction(async ({ store, emit }) => {
+      await store.insert({
+        ...order,
+        at: new Date().toISOString(),
+        ...(idempotency === undefined ? {} : { idempotency }),
+      });
+      const event = await emit(OrderPlaced, order);
+      await store.addHistory(order.orderId, event);
+    });
+    log.info('order placed', { orderId: order.orderId, amountCents });
+    return (await getOrder(order.orderId))!;
+  }
+
   return {
     ...plumbing,
     store: storage.store,
+    placeOrder: (request: PlaceOrder): Promise<OrderView> => placeOrder(request),
     /**
-     * Takes an order: prices it from the catalogue, stores it PENDING and stores `OrderPlaced` in the outbox, in
-     * one transaction. Throws {@link UnknownSkuError} (nothing stored) when an item's SKU is not in the catalogue.
+     * {@link placeOrder} under a client's idempotency key: the first request with `key` places the order (and
+     * stores the key with it, in the same transaction); a later one with the same request returns that order
+     * with `replayed: true` and places nothing; one with a different request throws
+     * {@link IdempotencyKeyReusedError}. Concurrent requests with one key create one order: the database's unique
+     * index on the key decides, and the losers read the winner's order.
      */
-    async placeOrder(request: PlaceOrder): Promise<OrderView> {
-      const unknown = request.items
-        .map((item, index) => ({ index, sku: item.sku }))
-        .filter((item) => findProduct(item.sku) === undefined);
-      if (unknown.length > 0) throw new UnknownSkuError(unknown);
-      const items = request.items.map((item) => ({
-        sku: item.sku,
-        quantity: item.quantity,
-        unitPriceCents: findProduct(item.sku)!.priceCents,
-      }));
-      const amountCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
-      const order = { orderId: newEventId(), userId: request.userId, items, amountCents };
-      await storage.transaction(async ({ store, emit }) => {
-        await store.insert({ ...order, at: new Date().toISOString() });
-        const event = await emit(OrderPlaced, order);
-        await store.addHistory(order.orderId, event);
-      });
-      log.info('order placed', { orderId: order.orderId, amountCents });
-      return (await getOrder(order.orderId))!;
+    async placeOrderIdempotent(
+      request: PlaceOrder,
+      key: string,
+    ): Promise<{ order: OrderView; replayed: boolean }> {
+      const hash = requestHash(request);
+      const replay = async (): Promise<{ order: OrderView; replayed: boolean } | undefined> => {
+        const existing = await storage.store.byIdempotencyKey(key);
+        if (existing === undefined) return undefined;
+        if (existing.requestHash !== hash) throw new IdempotencyKeyReusedError(key, existing.orderId);
+        return { order: (await getOrder(existing.orderId))!, replayed: true };
+      };
+      const earlier = await replay();
+      if (earlier !== undefined) return earlier;
+      try {
+        return { order: await placeOrder(request, { key, requestHash: hash }), replayed: false };
+      } catch (error) {
+        if (!isDuplicateIdempotencyKey(error)) throw error;
+        const winner = await replay();
+        if (winner === undefined) throw error;
+        return winner;
+      }
     },
     getOrder,
     /** The most recent orders, newest first, without their history. */

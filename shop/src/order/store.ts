@@ -32,6 +32,35 @@ export interface NewOrder {
   readonly amountCents: number;
   readonly items: readonly OrderLine[];
   readonly at: string;
+  /** The client's `Idempotency-Key` and the hash of the request it came with: unique among orders. */
+  readonly idempotency?: IdempotencyRecord;
+}
+
+/** An `Idempotency-Key` as stored with the order it created. */
+export interface IdempotencyRecord {
+  readonly key: string;
+  /** SHA-256 (hex) of the validated request: a retry must send the same one. */
+  readonly requestHash: string;
+}
+
+/** The order an idempotency key created, and the hash of the request that created it. */
+export interface IdempotentOrder extends IdempotencyRecord {
+  readonly orderId: string;
+}
+
+/**
+ * Whether `error` is the unique violation of the idempotency key (SQLite or PostgreSQL): a concurrent or earlier
+ * request with the same key created its order first.
+ */
+export function isDuplicateIdempotencyKey(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; constraint?: unknown; message?: unknown };
+  if (e.code === '23505') return e.constraint === 'orders_idempotency_key';
+  return (
+    e.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    typeof e.message === 'string' &&
+    e.message.includes('idempotency_key')
+  );
 }
 
 /** One event that moved an order, in the order the service handled (or emitted) them. */
@@ -45,8 +74,13 @@ export interface HistoryEntry {
 
 /** The order service's tables (see `StoreBackends` for how a store is bound to a transaction). */
 export interface OrderStore {
-  /** Stores a new order, PENDING. */
+  /**
+   * Stores a new order, PENDING. Rejects with a unique violation ({@link isDuplicateIdempotencyKey}) when an
+   * order already holds its idempotency key: the database decides, so concurrent retries create one order.
+   */
   insert(order: NewOrder): Promise<void>;
+  /** The order created with idempotency key `key`, if any. */
+  byIdempotencyKey(key: string): Promise<IdempotentOrder | undefined>;
   get(orderId: string): Promise<OrderRecord | undefined>;
   /** The most recent orders, newest first. */
   recent(limit: number): Promise<OrderRecord[]>;
@@ -124,9 +158,24 @@ function sqliteOrderStore(db: SqliteDatabase): OrderStore {
     );
     CREATE INDEX IF NOT EXISTS order_history_by_order ON order_history (order_id, id);
   `);
-  const insert = db.prepare<[string, string, number, string, string, string]>(
-    `INSERT INTO orders (order_id, user_id, status, amount_cents, items, created_at, updated_at)
-     VALUES (?, ?, 'PENDING', ?, ?, ?, ?)`,
+  // Databases created before idempotency keys gain the columns (SQLite has no ADD COLUMN IF NOT EXISTS).
+  const columns = new Set(
+    db
+      .prepare<[], { name: string }>('PRAGMA table_info(orders)')
+      .all()
+      .map((c) => c.name),
+  );
+  if (!columns.has('idempotency_key')) db.exec('ALTER TABLE orders ADD COLUMN idempotency_key TEXT');
+  if (!columns.has('request_hash')) db.exec('ALTER TABLE orders ADD COLUMN request_hash TEXT');
+  db.exec(
+    'CREATE UNIQUE INDEX IF NOT EXISTS orders_idempotency_key ON orders (idempotency_key) WHERE idempotency_key IS NOT NULL',
+  );
+  const insert = db.prepare<[string, string, number, string, string, string, string | null, string | null]>(
+    `INSERT INTO orders (order_id, user_id, status, amount_cents, items, created_at, updated_at, idempotency_key, request_hash)
+     VALUES (?, ?, 'PENDING', ?, ?, ?, ?, ?, ?)`,
+  );
+  const byKey = db.prepare<[string], { order_id: string; idempotency_key: string; request_hash: string }>(
+    'SELECT order_id, idempotency_key, request_hash FROM orders WHERE idempotency_key = ?',
   );
   const get = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE order_id = ?');
   const recent = db.prepare<[number], OrderRow>(
@@ -150,8 +199,18 @@ function sqliteOrderStore(db: SqliteDatabase): OrderStore {
         JSON.stringify(order.items),
         order.at,
         order.at,
+        order.idempotency?.key ?? null,
+        order.idempotency?.requestHash ?? null,
       );
       return Promise.resolve();
+    },
+    byIdempotencyKey(key) {
+      const row = byKey.get(key);
+      return Promise.resolve(
+        row === undefined
+          ? undefined
+          : { orderId: row.order_id, key: row.idempotency_key, requestHash: row.request_hash },
+      );
     },
     get(orderId) {
       const row = get.get(orderId);
@@ -182,10 +241,29 @@ function postgresOrderStore(q: Queryable, schema: string, inTransaction: boolean
   return {
     async insert(order) {
       await q.query(
-        `INSERT INTO ${s}.orders (order_id, user_id, status, amount_cents, items, created_at, updated_at)
-         VALUES ($1, $2, 'PENDING', $3, $4, $5, $5)`,
-        [order.orderId, order.userId, order.amountCents, JSON.stringify(order.items), order.at],
+        `INSERT INTO ${s}.orders
+           (order_id, user_id, status, amount_cents, items, created_at, updated_at, idempotency_key, request_hash)
+         VALUES ($1, $2, 'PENDING', $3, $4, $5, $5, $6, $7)`,
+        [
+          order.orderId,
+          order.userId,
+          order.amountCents,
+          JSON.stringify(order.items),
+          order.at,
+          order.idempotency?.key ?? null,
+          order.idempotency?.requestHash ?? null,
+        ],
       );
+    },
+    async byIdempotencyKey(key) {
+      const { rows } = await q.query<{ order_id: string; idempotency_key: string; request_hash: string }>(
+        `SELECT order_id, idempotency_key, request_hash FROM ${s}.orders WHERE idempotency_key = $1`,
+        [key],
+      );
+      const row = rows[0];
+      return row === undefined
+        ? undefined
+        : { orderId: row.order_id, key: row.idempotency_key, requestHash: row.request_hash };
     },
     async get(orderId) {
       // In a transaction the row stays locked to its end: two results of one order (payment and stock) are
@@ -255,6 +333,10 @@ export const orderStores: StoreBackends<OrderStore> = {
         reason text
       );
       CREATE INDEX IF NOT EXISTS order_history_by_order ON ${s}.order_history (order_id, id);
+      ALTER TABLE ${s}.orders ADD COLUMN IF NOT EXISTS idempotency_key text,
+        ADD COLUMN IF NOT EXISTS request_hash text;
+      CREATE UNIQUE INDEX IF NOT EXISTS orders_idempotency_key ON ${s}.orders (idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
     `);
   },
   postgres: postgresOrderStore,
