@@ -18,7 +18,7 @@ export interface ReadyMessage {
 
 /**
  * Runs one service as a process: starts it, tells the parent it is ready (IPC, when there is a parent), and
- * shuts it down gracefully on SIGTERM, SIGINT or the parent going away. A repeated signal while stopping is
+ * shuts it down gracefully on SIGTERM, SIGINT, SIGHUP or the parent going away. A repeated signal while stopping is
  * ignored (Ctrl-C reaches the whole process group and `npm start` forwards SIGTERM too); a shutdown that takes
  * longer than `shutdownTimeoutMs` exits with code 1.
  */
@@ -49,7 +49,7 @@ export function runServiceProcess(
       process.exit(1);
     }
   };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void stop(signal));
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
   // The parent died without signalling us: do not linger as an orphan.
   process.on('disconnect', () => void stop('parent gone'));
 
