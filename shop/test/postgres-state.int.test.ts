@@ -34,4 +34,5 @@ if (!(await postgresReachable())) {
   await import('./order-saga.test.ts');
   await import('./shop.test.ts');
   await import('./order-idempotency.test.ts');
+  await import('./list-pagination.test.ts');
 }

@@ -1,14 +1,25 @@
 import type { FastifyInstance } from 'fastify';
-import { createHttpApp } from '../runtime/http.ts';
+import { createHttpApp, fieldErrors, sendProblem, validationProblem } from '../runtime/http.ts';
+import { nextLink, PageQuery } from '../runtime/pagination.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { PaymentService } from './service.ts';
 
-/** A read-only view for people: `GET /payments` (recent payments), `GET /ledger`, `GET /health`. */
+/** A read-only view for people: `GET /payments` (recent payments), `GET /ledger` (keyset pages: `?limit=` 1–1000, default
+ * 100, `?after=` the last id seen; a full page has a `Link: <…>; rel="next"` header), `GET /health`. */
 export function paymentHttp(service: PaymentService, log: Logger): FastifyInstance {
   const app = createHttpApp({ service: 'payment-service', log, health: () => service.health() });
   app.get('/payments', async () =>
     (await service.store.recent(100)).map((p) => ({ ...p, amount: p.amountCents / 100 })),
   );
-  app.get('/ledger', () => service.store.ledger());
+  app.get('/ledger', async (request, reply) => {
+    const parsed = PageQuery.safeParse(request.query);
+    if (!parsed.success)
+      return sendProblem(reply, validationProblem(fieldErrors(parsed.error), request.url, 'Invalid query'));
+    const { limit, after } = parsed.data;
+    const page = await service.store.ledgerPage(after, limit);
+    const link = nextLink('/ledger', limit, page.length, page.at(-1)?.id);
+    if (link !== undefined) void reply.header('link', link);
+    return page.map((entry) => ({ ...entry, amount: entry.amountCents / 100 }));
+  });
   return app;
 }

@@ -37,6 +37,8 @@ export interface PaymentStore {
   recent(limit: number): Promise<PaymentRecord[]>;
   /** Every money movement, in the order they happened. */
   ledger(): Promise<LedgerEntry[]>;
+  /** Up to `limit` money movements after the one with id `afterId` (0: from the start), in order, with their ids. */
+  ledgerPage(afterId: number, limit: number): Promise<(LedgerEntry & { readonly id: number })[]>;
 }
 
 interface PaymentRow {
@@ -49,6 +51,7 @@ interface PaymentRow {
 }
 
 interface LedgerRow {
+  id?: number | string;
   order_id: string;
   kind: 'charge' | 'refund';
   amount_cents: number | string;
@@ -104,6 +107,9 @@ function sqlitePaymentStore(db: SqliteDatabase): PaymentStore {
     'INSERT INTO ledger (order_id, kind, amount_cents, payment_id, at) VALUES (?, ?, ?, ?, ?)',
   );
   const recent = db.prepare<[number], PaymentRow>('SELECT * FROM payments ORDER BY updated_at DESC LIMIT ?');
+  const ledgerPage = db.prepare<[number, number], LedgerRow>(
+    'SELECT id, order_id, kind, amount_cents, payment_id, at FROM ledger WHERE id > ? ORDER BY id LIMIT ?',
+  );
   const ledger = db.prepare<[], LedgerRow>(
     'SELECT order_id, kind, amount_cents, payment_id, at FROM ledger ORDER BY id',
   );
@@ -129,6 +135,8 @@ function sqlitePaymentStore(db: SqliteDatabase): PaymentStore {
     },
     recent: (limit) => Promise.resolve(recent.all(limit).map(toRecord)),
     ledger: () => Promise.resolve(ledger.all().map(toEntry)),
+    ledgerPage: (afterId, limit) =>
+      Promise.resolve(ledgerPage.all(afterId, limit).map((row) => ({ id: Number(row.id), ...toEntry(row) }))),
   };
 }
 
@@ -174,6 +182,13 @@ function postgresPaymentStore(q: Queryable, schema: string, inTransaction: boole
         `SELECT order_id, kind, amount_cents, payment_id, at FROM ${s}.ledger ORDER BY id`,
       );
       return rows.map(toEntry);
+    },
+    async ledgerPage(afterId, limit) {
+      const { rows } = await q.query<LedgerRow>(
+        `SELECT id, order_id, kind, amount_cents, payment_id, at FROM ${s}.ledger WHERE id > $1 ORDER BY id LIMIT $2`,
+        [afterId, limit],
+      );
+      return rows.map((row) => ({ id: Number(row.id), ...toEntry(row) }));
     },
   };
 }
