@@ -4,9 +4,9 @@
  * cleanly on Ctrl-C or SIGTERM. Ports: `PORT` (order, default 3000), then `PAYMENT_PORT`, `INVENTORY_PORT`,
  * `NOTIFICATION_PORT` (default 3001-3003).
  */
-import { defaultBrokerUrl, parseBrokerUrl } from './broker.ts';
+import { redactUrl } from '@herald/core';
+import { checkBrokerFromEnv, defaultBrokerUrl } from './broker.ts';
 import { dataDir, portFrom } from './runtime/config.ts';
-import { redactUrl } from './runtime/database.ts';
 import { consoleLogger } from './runtime/logger.ts';
 import { spawnService, type ServiceChild, type ServiceName } from './runtime/spawn-service.ts';
 
@@ -28,7 +28,7 @@ const env: NodeJS.ProcessEnv = {
 
 try {
   // Checked once here, so a bad URL is one clear message instead of four failed services.
-  parseBrokerUrl(env.HERALD_BROKER!);
+  await checkBrokerFromEnv(env);
 } catch (error) {
   log.error(error instanceof Error ? error.message : String(error));
   process.exit(1);

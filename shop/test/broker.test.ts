@@ -3,12 +3,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { memory } from '@herald/core';
+import {
+  checkTransportUrl,
+  memory,
+  resolveTransportUrl,
+  transportFromUrl,
+  withTopicPrefix,
+} from '@herald/core';
 import { waitFor } from '@herald/core/testing';
 import { resolveNatsOptions } from '@herald/nats';
-import { createTransport, defaultBrokerUrl, parseBrokerUrl } from '../src/broker.ts';
+import { brokerFromEnv, defaultBrokerUrl } from '../src/broker.ts';
 import { dataDir, REPO_ROOT } from '../src/runtime/config.ts';
-import { withTopicPrefix } from '../src/runtime/topic-prefix.ts';
+
+/** What each transport's URL form reads (each transport package owns its form; core finds it by scheme). */
+async function parseBrokerUrl(url: string): Promise<{ kind: string; url: string; options: unknown }> {
+  const scheme = await resolveTransportUrl(url);
+  return { kind: scheme.transport, url, options: scheme.parse(url) };
+}
 
 describe('broker selection (HERALD_BROKER)', () => {
   it('defaults to the embedded log in the data folder', () => {
@@ -16,13 +27,13 @@ describe('broker selection (HERALD_BROKER)', () => {
     assert.equal(defaultBrokerUrl({ HERALD_DATA_DIR: '/tmp/shop' }), 'sqlite:/tmp/shop/herald.db');
   });
 
-  it('parses sqlite URLs in their usual spellings, with options', () => {
-    const path = (url: string) => (parseBrokerUrl(url).options as { path?: string }).path;
-    assert.equal(path('sqlite:/var/herald.db'), '/var/herald.db');
-    assert.equal(path('sqlite:///var/herald.db'), '/var/herald.db');
-    assert.equal(path('sqlite:data/herald.db'), resolve('data/herald.db'));
+  it('parses sqlite URLs in their usual spellings, with options', async () => {
+    const path = async (url: string) => ((await parseBrokerUrl(url)).options as { path?: string }).path;
+    assert.equal(await path('sqlite:/var/herald.db'), '/var/herald.db');
+    assert.equal(await path('sqlite:///var/herald.db'), '/var/herald.db');
+    assert.equal(await path('sqlite:data/herald.db'), resolve('data/herald.db'));
     assert.deepEqual(
-      parseBrokerUrl('sqlite:/x.db?partitions=8&durability=D2&sessionTimeoutMs=3000').options,
+      (await parseBrokerUrl('sqlite:/x.db?partitions=8&durability=D2&sessionTimeoutMs=3000')).options,
       {
         path: '/x.db',
         partitions: 8,
@@ -32,40 +43,43 @@ describe('broker selection (HERALD_BROKER)', () => {
     );
   });
 
-  it('parses kafka://, amqp:// and nats:// URLs with their options', () => {
-    assert.deepEqual(parseBrokerUrl('kafka://127.0.0.1:19092'), {
+  it('parses kafka://, amqp:// and nats:// URLs with their options', async () => {
+    assert.deepEqual(await parseBrokerUrl('kafka://127.0.0.1:19092'), {
       kind: 'kafka',
       url: 'kafka://127.0.0.1:19092',
       options: { brokers: ['127.0.0.1:19092'] },
     });
     assert.deepEqual(
-      parseBrokerUrl('kafka://k1:9092,k2:9093/?partitions=12&sessionTimeoutMs=3000&clientId=shop').options,
+      (await parseBrokerUrl('kafka://k1:9092,k2:9093/?partitions=12&sessionTimeoutMs=3000&clientId=shop'))
+        .options,
       { brokers: ['k1:9092', 'k2:9093'], partitions: 12, sessionTimeoutMs: 3000, clientId: 'shop' },
     );
-    assert.deepEqual(parseBrokerUrl('amqp://guest:guest@127.0.0.1:5672').options, {
+    assert.deepEqual((await parseBrokerUrl('amqp://guest:guest@127.0.0.1:5672')).options, {
       url: 'amqp://guest:guest@127.0.0.1:5672',
     });
     assert.deepEqual(
-      parseBrokerUrl('amqps://u:p@mq:5671/shop?partitions=4&queueType=classic&frameMax=8192').options,
+      (await parseBrokerUrl('amqps://u:p@mq:5671/shop?partitions=4&queueType=classic&frameMax=8192')).options,
       { url: 'amqps://u:p@mq:5671/shop?frameMax=8192', partitions: 4, queueType: 'classic' },
     );
-    assert.deepEqual(parseBrokerUrl('nats://127.0.0.1:4222,127.0.0.1:4223?ackWaitMs=5000').options, {
+    assert.deepEqual((await parseBrokerUrl('nats://127.0.0.1:4222,127.0.0.1:4223?ackWaitMs=5000')).options, {
       servers: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'],
       ackWaitMs: 5000,
     });
-    assert.deepEqual(parseBrokerUrl('nats://u:p@n1:4222').options, { servers: ['nats://u:p@n1:4222'] });
+    assert.deepEqual((await parseBrokerUrl('nats://u:p@n1:4222')).options, {
+      servers: ['nats://u:p@n1:4222'],
+    });
   });
 
-  it('parses sqs:// URLs into the SNS/SQS transport options', () => {
-    const config = parseBrokerUrl('sqs://127.0.0.1:4566?region=eu-west-1&fifo=true');
+  it('parses sqs:// URLs into the SNS/SQS transport options', async () => {
+    const config = await parseBrokerUrl('sqs://127.0.0.1:4566?region=eu-west-1&fifo=true');
     assert.equal(config.kind, 'sqs');
     assert.deepEqual(
       { ...(config.options as { endpoint?: string; region?: string; fifo?: boolean }) },
-      { ...config.options, endpoint: 'http://127.0.0.1:4566', region: 'eu-west-1', fifo: true },
+      { ...(config.options as object), endpoint: 'http://127.0.0.1:4566', region: 'eu-west-1', fifo: true },
     );
   });
 
-  it('refuses unknown schemes and bad URLs with HERALD_BROKER_URL naming the accepted schemes', () => {
+  it('refuses unknown schemes and bad URLs with HERALD_BROKER_URL naming the accepted schemes', async () => {
     for (const url of [
       'redis://127.0.0.1:6379',
       'herald.db',
@@ -84,8 +98,8 @@ describe('broker selection (HERALD_BROKER)', () => {
       'nats://127.0.0.1:4222/path',
       'nats://127.0.0.1:4222?servers=x',
     ]) {
-      assert.throws(
-        () => parseBrokerUrl(url),
+      await assert.rejects(
+        () => checkTransportUrl(url),
         (error: { code?: string; message: string }) =>
           error.code === 'HERALD_BROKER_URL' &&
           ['sqlite:', 'kafka:', 'amqp:', 'amqps:', 'nats:'].every((scheme) =>
@@ -104,23 +118,41 @@ describe('broker selection (HERALD_BROKER)', () => {
       'sqs://127.0.0.1:4566?region=us-east-1&fifo=true',
       `sqlite:${join(mkdtempSync(join(tmpdir(), 'herald-broker-test-')), 'herald.db')}`,
     ]) {
-      const transport = createTransport(parseBrokerUrl(url));
-      assert.equal(transport.name, parseBrokerUrl(url).kind, url);
+      const transport = await transportFromUrl(url);
+      assert.equal(transport.name, (await parseBrokerUrl(url)).kind, url);
       await transport.close();
     }
-    const nats = parseBrokerUrl('nats://127.0.0.1:4222?ackWaitMs=4000');
+    const nats = await parseBrokerUrl('nats://127.0.0.1:4222?ackWaitMs=4000');
     assert.equal(nats.kind, 'nats');
-    assert.equal(resolveNatsOptions(nats.options).ackWaitMs, 4000);
-    assert.throws(
-      () => createTransport(parseBrokerUrl('kafka://127.0.0.1:19092?sessionTimeoutMs=-1')),
+    assert.equal(
+      resolveNatsOptions(nats.options as Parameters<typeof resolveNatsOptions>[0]).ackWaitMs,
+      4000,
+    );
+    await assert.rejects(
+      () => transportFromUrl('kafka://127.0.0.1:19092?sessionTimeoutMs=-1'),
       (error: { code?: string; message: string }) =>
         error.code === 'HERALD_CONFIG' && error.message.includes('sessionTimeoutMs'),
     );
   });
 
-  it('keeps passwords out of its errors', () => {
-    assert.throws(
-      () => parseBrokerUrl('amqp://guest:secret@127.0.0.1:5672?nope=1'),
+  it('opens HERALD_BROKER with HERALD_TOPIC_PREFIX through core, and reports the URL masked', async () => {
+    const { url, transport } = await brokerFromEnv({ HERALD_BROKER: 'memory:', HERALD_TOPIC_PREFIX: 't1-' });
+    assert.equal(url, 'memory:');
+    assert.equal(transport.name, 'memory');
+    const [receipt] = await transport.publish([
+      { topic: 'orders', key: 'k', attributes: { id: '1', source: '/t', type: 'T' }, data: new Uint8Array() },
+    ]);
+    assert.equal(receipt!.topic, 'orders', 'the prefix is hidden from the service');
+    await transport.close();
+    await assert.rejects(
+      () => brokerFromEnv({ HERALD_BROKER: 'nats://u:secretpw@h:4222,h:4223?bad=1' }),
+      (error: Error) => !error.message.includes('secretpw') && error.message.includes('bad'),
+    );
+  });
+
+  it('keeps passwords out of its errors', async () => {
+    await assert.rejects(
+      () => checkTransportUrl('amqp://guest:secret@127.0.0.1:5672?nope=1'),
       (error: Error) => !error.message.includes('secret') && error.message.includes('guest:***@'),
     );
   });

@@ -40,3 +40,7 @@ export * from './log/assignment.ts';
 export * from './log/log-transport.ts';
 export * from './memory/memory-log-store.ts';
 export * from './memory/memory-transport.ts';
+export * from './url/redact-url.ts';
+export * from './url/transport-url.ts';
+export * from './url/url-parameters.ts';
+export * from './topic-prefix.ts';

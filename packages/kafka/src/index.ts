@@ -4,3 +4,4 @@ export { resolveKafkaOptions, type ResolvedKafkaOptions } from './kafka-options.
 export { decodeKafkaRecord, encodeHeaders, type DecodedKafkaRecord } from './cloudevents-binding.ts';
 export { murmur2, partitionForKey } from './partitioner.ts';
 export { TopicNames } from './topic-names.ts';
+export { kafkaUrl, parseKafkaUrl } from './kafka-url.ts';

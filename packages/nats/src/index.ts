@@ -11,3 +11,4 @@ export {
 export type { DecodedMessage } from './cloudevents-binding.ts';
 export { Names, escapeName } from './names.ts';
 export { DeadLetterHeaders } from './dead-letters.ts';
+export { natsUrl, parseNatsUrl } from './nats-url.ts';

@@ -1,4 +1,4 @@
-import { ErrorCodes, HeraldError } from '@herald/core';
+import { ErrorCodes, HeraldError, redactUrl } from '@herald/core';
 
 /** JetStream API error codes the transport reacts to. */
 export const JsCodes = {
@@ -29,14 +29,15 @@ const PERMANENT = new Set([
 /**
  * Wraps an error of the NATS client in a {@link HeraldError} `HERALD_TRANSPORT` saying what failed. Authorization
  * and permission errors are permanent (retrying cannot help); connection losses, timeouts and JetStream API errors
- * are not. A `HeraldError` passes through unchanged.
+ * are not. A `HeraldError` passes through unchanged. The message masks any credentials of a server URL in it (the
+ * client's own messages may quote the URL it was given).
  */
 export function transportError(error: unknown, what: string): HeraldError {
   if (error instanceof HeraldError) return error;
   const name = error instanceof Error ? error.name : 'NonError';
   const message = error instanceof Error ? error.message : String(error);
   const code = apiCode(error);
-  return new HeraldError(ErrorCodes.TRANSPORT, `NATS: ${what} failed: ${message}`, {
+  return new HeraldError(ErrorCodes.TRANSPORT, redactUrl(`NATS: ${what} failed: ${message}`), {
     cause: error,
     permanent: PERMANENT.has(name),
     details: { natsError: name, ...(code === undefined ? {} : { jetStreamCode: code }) },

@@ -9,3 +9,4 @@ export {
   type AmqpPublication,
 } from './amqp-binding.ts';
 export { DELAY_TIERS_MS, Topology } from './topology.ts';
+export { amqpUrl, parseAmqpUrl } from './amqp-url.ts';

@@ -5,3 +5,4 @@ export * from './sqlite-options.ts';
 export * from './outbox.ts';
 export * from './relay.ts';
 export * from './inbox.ts';
+export { parseSqliteUrl, sqliteUrl } from './sqlite-url.ts';

@@ -1,6 +1,6 @@
 export { sqs, type SqsTransport } from './sqs-transport.ts';
 export { resolveOptions, type ResolvedSqsOptions, type SqsTransportOptions } from './sqs-options.ts';
-export { parseSqsUrl, SQS_URL_PARAMETERS } from './sqs-url.ts';
+export { parseSqsUrl, SQS_URL_PARAMETERS, sqsUrl } from './sqs-url.ts';
 export {
   CE_PREFIX,
   CONTENT_TYPE_ATTRIBUTE,

@@ -1,5 +1,6 @@
-import { ErrorCodes, HeraldError } from '@herald/core';
+import { ErrorCodes, HeraldError, redactUrl, type TransportUrlScheme } from '@herald/core';
 import type { SqsTransportOptions } from './sqs-options.ts';
+import { sqs } from './sqs-transport.ts';
 
 const BOOLEANS = ['fifo', 'provision', 'tls'] as const;
 const INTEGERS = [
@@ -19,10 +20,10 @@ const FORMAT =
 function urlError(url: string, problem: string): HeraldError {
   return new HeraldError(
     ErrorCodes.BROKER_URL,
-    `Invalid SNS/SQS URL "${url}": ${problem}. Expected ${FORMAT}`,
+    `Invalid SNS/SQS URL "${redactUrl(url)}": ${problem}. Expected ${FORMAT}`,
     {
       permanent: true,
-      details: { got: url, accepted: SQS_URL_PARAMETERS },
+      details: { got: redactUrl(url), accepted: SQS_URL_PARAMETERS },
     },
   );
 }
@@ -78,3 +79,12 @@ export function parseSqsUrl(url: string): SqsTransportOptions {
   else if (tls) throw urlError(url, '"tls" needs a host (AWS endpoints always use HTTPS)');
   return options;
 }
+
+/** The `sqs:` URL form (AWS SNS/SQS), for `transportFromUrl` in `@herald/core`. */
+export const sqsUrl: TransportUrlScheme = {
+  schemes: ['sqs:'],
+  transport: 'sqs',
+  form: FORMAT,
+  parse: parseSqsUrl,
+  create: (url, { onError }) => sqs({ ...parseSqsUrl(url), ...(onError === undefined ? {} : { onError }) }),
+};

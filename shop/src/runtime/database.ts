@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { dataDir } from './config.ts';
+import { redactUrl } from '@herald/core';
 import type { Database as ServiceDatabase } from './storage.ts';
 
 /**
@@ -75,16 +76,4 @@ export function databaseFromEnv(
     },
     close: () => pool.end(),
   };
-}
-
-/** `url` with its password replaced by `***`, for logs. Returned as is when it does not parse. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password === '') return url;
-    parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }

@@ -46,7 +46,7 @@ export function runShopService<
     const port = portFrom(process.env, 'PORT', main.defaultPort);
     const telemetry = setupTelemetry({ serviceName: group, dataDir: dataDir(process.env) });
     let lastTransportError: { at: number; error: unknown } | undefined;
-    const { url: brokerUrl, transport } = brokerFromEnv(process.env, {
+    const { url: brokerUrl, transport } = await brokerFromEnv(process.env, {
       onError: (error) => {
         lastTransportError = { at: Date.now(), error };
         log.warn('transport error (retrying)', { error });

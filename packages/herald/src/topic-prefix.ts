@@ -5,8 +5,8 @@ import type {
   PublishReceipt,
   TransportRecord,
   Transport,
-} from '@herald/core';
-import { configError } from '@herald/core';
+} from './transport.ts';
+import { configError } from './errors.ts';
 
 const PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -16,13 +16,14 @@ const PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * services keep their contracts' topic names; several shops (or test runs) share one broker without seeing each
  * other's events. Works on every engine, which matters because not every transport can prefix its topics itself
  * (Kafka's `topicPrefix` covers only retry and dead-letter topics; NATS subjects are named after the topic).
- * Without a prefix it returns `transport` itself.
+ * Without a prefix it returns `transport` itself. Throws `HERALD_CONFIG` at start-up for a prefix that is not
+ * letters, digits, `.`, `_` or `-`.
  */
 export function withTopicPrefix(transport: Transport, prefix: string): Transport {
   if (prefix === '') return transport;
   if (!PREFIX_PATTERN.test(prefix)) {
     throw configError(
-      'HERALD_TOPIC_PREFIX',
+      'topic prefix (HERALD_TOPIC_PREFIX)',
       'letters, digits, ".", "_" or "-", not starting with a sign',
       prefix,
     );
@@ -84,6 +85,14 @@ export function withTopicPrefix(transport: Transport, prefix: string): Transport
     ...(transport.seek === undefined
       ? {}
       : { seek: (group, topic, target) => transport.seek!(add(group), add(topic), target) }),
+    ...(transport.consumerLag === undefined
+      ? {}
+      : {
+          consumerLag: async () =>
+            (await transport.consumerLag!())
+              .filter((lag) => lag.group.startsWith(prefix))
+              .map((lag) => ({ ...lag, group: strip(lag.group), topic: strip(lag.topic) })),
+        }),
     close: (options) => transport.close(options),
   };
 }
