@@ -11,6 +11,7 @@ export default tseslint.config(
       '.cache/**',
       'eslint.config.js',
       'scripts/*.mjs',
+      'packages/*/bin/*.mjs',
     ],
   },
   js.configs.recommended,

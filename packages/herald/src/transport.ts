@@ -102,6 +102,17 @@ export interface DeadLetterQuery {
   readonly limit?: number;
 }
 
+/** Options of {@link DeadLetterQueue.replay}. */
+export interface ReplayOptions {
+  /** Replaces the record's payload (same `datacontenttype`). */
+  readonly data?: Uint8Array;
+  /**
+   * CloudEvents attributes set on the replayed record, over its own (extension attributes such as an operator
+   * tool's replay count). The replayed delivery, and a dead letter it may become again, carry them.
+   */
+  readonly attributes?: Readonly<Record<string, string>>;
+}
+
 /**
  * A dead-letter queue you can operate: list, inspect, replay, discard. A replay reaches only the group that
  * failed, never the other subscribers of the topic.
@@ -109,8 +120,8 @@ export interface DeadLetterQuery {
 export interface DeadLetterQueue {
   list(query?: DeadLetterQuery): Promise<DeadLetter[]>;
   get(id: string): Promise<DeadLetter | undefined>;
-  /** Redeliver the record to its group (optionally with edited data), and remove it from the queue. */
-  replay(id: string, options?: { data?: Uint8Array }): Promise<void>;
+  /** Redeliver the record to its group (optionally edited), and remove it from the queue. */
+  replay(id: string, options?: ReplayOptions): Promise<void>;
   discard(id: string): Promise<void>;
 }
 
@@ -176,4 +187,17 @@ export interface Transport {
   consumerLag?(): Promise<ConsumerLag[]>;
   /** Closes subscriptions (as {@link Subscription.close}) and connections. Idempotent. */
   close(options?: CloseOptions): Promise<void>;
+}
+
+/**
+ * The record a dead-letter replay sends: the dead letter's own, with `options.data` and `options.attributes`
+ * applied. Shared by the transports so every one edits a replay the same way.
+ */
+export function replayedRecord<R extends TransportRecord>(record: R, options: ReplayOptions = {}): R {
+  if (options.data === undefined && options.attributes === undefined) return record;
+  return {
+    ...record,
+    data: options.data ?? record.data,
+    attributes: { ...record.attributes, ...options.attributes },
+  };
 }

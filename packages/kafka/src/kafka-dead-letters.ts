@@ -4,6 +4,7 @@ import {
   type DeadLetter,
   type DeadLetterQuery,
   type DeadLetterQueue,
+  type ReplayOptions,
 } from '@herald/core';
 import { Consumer, ListOffsetTimestamps, type KafkaRecord } from '@platformatic/kafka';
 import { decodeKafkaRecord, encodeHeaders } from './cloudevents-binding.ts';
@@ -87,7 +88,7 @@ export class KafkaDeadLetterQueue implements DeadLetterQueue {
     return (await this.#find(id))?.deadLetter;
   }
 
-  async replay(id: string, options: { data?: Uint8Array } = {}): Promise<void> {
+  async replay(id: string, options: ReplayOptions = {}): Promise<void> {
     const found = await this.#find(id);
     if (found === undefined) {
       throw new HeraldError(ErrorCodes.DEAD_LETTER_NOT_FOUND, `No dead letter with id ${id}`);
@@ -108,7 +109,10 @@ export class KafkaDeadLetterQueue implements DeadLetterQueue {
           partition: origin.partition % partitions,
           key,
           value: toBuffer(options.data ?? record.data),
-          headers: encodeHeaders(record.attributes, retryControl({ group, origin, attempt: 1, dueAt: 0 })),
+          headers: encodeHeaders(
+            { ...record.attributes, ...options.attributes },
+            retryControl({ group, origin, attempt: 1, dueAt: 0 }),
+          ),
         },
         {
           topic: names.deadLetter(group),

@@ -6,6 +6,7 @@ import {
   type DeadLetterQuery,
   type DeadLetterQueue,
   type ErrorInfo,
+  type ReplayOptions,
   type TransportRecord,
 } from '@herald/core';
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
@@ -169,7 +170,7 @@ export class NatsDeadLetters implements DeadLetterQueue {
     return stored === null ? undefined : this.#parse(stored);
   }
 
-  async replay(id: string, options: { data?: Uint8Array } = {}): Promise<void> {
+  async replay(id: string, options: ReplayOptions = {}): Promise<void> {
     const deadLetter = await this.get(id);
     if (deadLetter === undefined) {
       throw new HeraldError(ErrorCodes.DEAD_LETTER_NOT_FOUND, `No dead letter with id ${id}`, {
@@ -179,7 +180,7 @@ export class NatsDeadLetters implements DeadLetterQueue {
     }
     await this.#topology.replayStream();
     const { record } = deadLetter;
-    const pairs = encodeHeaders(record.attributes, record.key);
+    const pairs = encodeHeaders({ ...record.attributes, ...options.attributes }, record.key);
     pairs.push(
       [DeadLetterHeaders.partition, String(deadLetter.partition)],
       [DeadLetterHeaders.offset, deadLetter.offset],

@@ -4,6 +4,8 @@ import {
   ErrorCodes,
   HeraldError,
   partitionFor,
+  replayedRecord,
+  type ReplayOptions,
   type DeadLetter,
   type DeadLetterFailure,
   type DeadLetterQuery,
@@ -119,15 +121,14 @@ export class RabbitMqDeadLetters implements DeadLetterQueue {
     return found;
   }
 
-  async replay(id: string, options: { data?: Uint8Array } = {}): Promise<void> {
+  async replay(id: string, options: ReplayOptions = {}): Promise<void> {
     const group = groupOfId(id);
     let replayed = false;
     if (group !== undefined) {
       const { topology, publisher } = this.#context;
       await this.#scan(group, async (deadLetter, message, channel) => {
         if (deadLetter.id !== id) return false;
-        const record =
-          options.data === undefined ? deadLetter.record : { ...deadLetter.record, data: options.data };
+        const record = replayedRecord(deadLetter.record, options);
         const partition =
           record.key === undefined ? deadLetter.partition : partitionFor(record.key, topology.partitions);
         const queue = topology.partitionQueue(record.topic, deadLetter.group, partition);

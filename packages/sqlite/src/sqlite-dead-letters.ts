@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   ErrorCodes,
   HeraldError,
+  replayedRecord,
+  type ReplayOptions,
   type DeadLetter,
   type DeadLetterFailure,
   type DeadLetterQuery,
@@ -60,11 +62,11 @@ export class DeadLetterStore {
     >(`${SELECT} WHERE (? IS NULL OR grp = ?) AND (? IS NULL OR topic = ?) ORDER BY seq LIMIT ?`);
     this.#get = db.prepare<[string], DeadLetterRow>(`${SELECT} WHERE id = ?`);
     this.#delete = db.prepare<[string]>('DELETE FROM dead_letters WHERE id = ?');
-    this.#replayTx = db.transaction((id: string, data: Uint8Array | undefined) => {
+    this.#replayTx = db.transaction((id: string, options: ReplayOptions) => {
       const row = this.#get.get(id);
       if (row === undefined) throw notFound(id);
       const record: StoredRecord = recordFromRow(row);
-      this.#parking.park(row.grp, data === undefined ? record : { ...record, data }, 1, Date.now());
+      this.#parking.park(row.grp, replayedRecord(record, options), 1, Date.now());
       this.#delete.run(id);
     });
   }
@@ -91,10 +93,10 @@ export class DeadLetterStore {
 
   /**
    * Atomically removes the dead letter and parks its record for its group, due now, attempt 1, with `data`
-   * replacing the payload if given. Throws `HERALD_DEAD_LETTER_NOT_FOUND` if the id is not in the queue.
+   * and attributes as `options` say. Throws `HERALD_DEAD_LETTER_NOT_FOUND` if the id is not in the queue.
    */
-  replay(id: string, data?: Uint8Array): void {
-    this.#replayTx.immediate(id, data);
+  replay(id: string, options: ReplayOptions = {}): void {
+    this.#replayTx.immediate(id, options);
   }
 
   /** Removes the dead letter. Throws `HERALD_DEAD_LETTER_NOT_FOUND` if the id is not in the queue. */

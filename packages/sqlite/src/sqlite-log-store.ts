@@ -12,6 +12,7 @@ import {
   type OwnedPartition,
   type ParkedRecord,
   type PublishReceipt,
+  type ReplayOptions,
   type SeekTarget,
   type StoredRecord,
   type TopicPartition,
@@ -242,9 +243,9 @@ export class SqliteLogStore implements LogStore {
   }
 
   /** Throws `HERALD_DEAD_LETTER_NOT_FOUND` if the id is not in the queue. */
-  replayDeadLetter(id: string, data?: Uint8Array): Promise<void> {
+  replayDeadLetter(id: string, options?: ReplayOptions): Promise<void> {
     return this.#run('replayDeadLetter', () => {
-      this.#deadLetters.replay(id, data);
+      this.#deadLetters.replay(id, options);
       this.#wake.notify();
     });
   }

@@ -119,7 +119,7 @@ describe('sqlite log store: dead letters', () => {
     const [dead] = await store.listDeadLetters({ group: 'failing' });
     const edited = new TextEncoder().encode('{"fixed":true}');
     const before = Date.now();
-    await store.replayDeadLetter(dead!.id, edited);
+    await store.replayDeadLetter(dead!.id, { data: edited });
     assert.equal(await store.getDeadLetter(dead!.id), undefined);
     const [parked] = await store.parked('failing', both);
     assert.equal(parked!.attempt, 1);

@@ -14,10 +14,12 @@ import {
   type DeadLetterFailure,
   type DeadLetterQuery,
   type DeadLetterQueue,
+  type ReplayOptions,
 } from '@herald/core';
 import {
   decodeMessage,
   encodeBody,
+  encodeRecord,
   HERALD_ATTRIBUTE,
   heraldAttribute,
   readMeta,
@@ -168,13 +170,13 @@ export class SqsDeadLetters implements DeadLetterQueue {
     return found;
   }
 
-  async replay(id: string, replayOptions: { data?: Uint8Array } = {}): Promise<void> {
+  async replay(id: string, replayOptions: ReplayOptions = {}): Promise<void> {
     const group = groupOfId(id);
     let replayed = false;
     if (group !== undefined) {
       await this.#scan(group, async (deadLetter, message, consume) => {
         if (deadLetter.id !== id) return false;
-        await this.#replay(deadLetter, message, replayOptions.data);
+        await this.#replay(deadLetter, message, replayOptions);
         await consume();
         replayed = true;
         return true;
@@ -193,7 +195,8 @@ export class SqsDeadLetters implements DeadLetterQueue {
     });
   }
 
-  async #replay(deadLetter: DeadLetter, message: Message, data: Uint8Array | undefined): Promise<void> {
+  async #replay(deadLetter: DeadLetter, message: Message, replayOptions: ReplayOptions): Promise<void> {
+    const { data } = replayOptions;
     const { topology, sqs, options } = this.#context;
     const { topic } = deadLetter.record;
     if (topic === '') {
@@ -220,7 +223,7 @@ export class SqsDeadLetters implements DeadLetterQueue {
         new SendMessageCommand({
           QueueUrl: queues.queue.url,
           MessageBody: body,
-          MessageAttributes: withMeta(message.MessageAttributes, meta),
+          MessageAttributes: withMeta(withAttributes(message, deadLetter, replayOptions), meta),
           // Behind the key's later events (a replay is a new message), deduplicated per dead letter so a replay
           // retried after a lost answer arrives once.
           ...(options.fifo
@@ -338,4 +341,24 @@ export class SqsDeadLetters implements DeadLetterQueue {
       await Promise.allSettled(back.map((m) => ops.changeVisibility(queue.url, m.ReceiptHandle!, 0)));
     }
   }
+}
+
+/**
+ * The message attributes of a replay: the dead letter's, with the CloudEvents attributes re-encoded when the
+ * replay sets some (`ReplayOptions.attributes`).
+ */
+function withAttributes(
+  message: Message,
+  deadLetter: DeadLetter,
+  options: ReplayOptions,
+): Record<string, MessageAttributeValue> | undefined {
+  if (options.attributes === undefined) return message.MessageAttributes;
+  const { record } = deadLetter;
+  const encoded = encodeRecord({ ...record, attributes: { ...record.attributes, ...options.attributes } });
+  // The `herald` attribute is the dead letter's own, rebuilt by the caller.
+  const { [HERALD_ATTRIBUTE]: _meta, ...attributes }: Record<string, MessageAttributeValue> = {
+    ...message.MessageAttributes,
+    ...encoded.attributes,
+  };
+  return attributes;
 }

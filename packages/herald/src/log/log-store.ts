@@ -4,6 +4,7 @@ import type {
   DeadLetterFailure,
   DeadLetterQuery,
   PublishReceipt,
+  ReplayOptions,
   SeekTarget,
   TransportRecord,
 } from '../transport.ts';
@@ -116,7 +117,7 @@ export interface LogStore {
    * Removes the dead letter and parks its record for its group, due now, attempt 1 (optionally new data).
    * Rejects with `HERALD_DEAD_LETTER_NOT_FOUND` for an unknown id, as `discardDeadLetter` does.
    */
-  replayDeadLetter(id: string, data?: Uint8Array): Promise<void>;
+  replayDeadLetter(id: string, options?: ReplayOptions): Promise<void>;
   discardDeadLetter(id: string): Promise<void>;
 
   /**

@@ -57,7 +57,7 @@ export function logTransport(store: LogStore, options: LogTransportOptions = {})
       if ((await store.getDeadLetter(id)) === undefined) {
         throw new HeraldError(ErrorCodes.DEAD_LETTER_NOT_FOUND, `No dead letter with id ${id}`);
       }
-      await store.replayDeadLetter(id, replayOptions?.data);
+      await store.replayDeadLetter(id, replayOptions);
     },
     discard: (id) => store.discardDeadLetter(id),
   };

@@ -12,13 +12,15 @@ import type {
 } from '../log/log-store.ts';
 import { assignPartitions } from '../log/assignment.ts';
 import { partitionFor } from '../partitioner.ts';
-import type {
-  DeadLetter,
-  DeadLetterFailure,
-  DeadLetterQuery,
-  PublishReceipt,
-  SeekTarget,
-  TransportRecord,
+import {
+  replayedRecord,
+  type DeadLetter,
+  type DeadLetterFailure,
+  type DeadLetterQuery,
+  type PublishReceipt,
+  type ReplayOptions,
+  type SeekTarget,
+  type TransportRecord,
 } from '../transport.ts';
 
 /** Options of {@link MemoryLogStore}. */
@@ -247,11 +249,11 @@ export class MemoryLogStore implements LogStore {
     return Promise.resolve(deadLetter);
   }
 
-  async replayDeadLetter(id: string, data?: Uint8Array): Promise<void> {
+  async replayDeadLetter(id: string, options: ReplayOptions = {}): Promise<void> {
     const found = this.#deadLetters.get(id);
     if (found === undefined) throw notFound(id);
     this.#deadLetters.delete(id);
-    const record = data === undefined ? found.storedRecord : { ...found.storedRecord, data };
+    const record = replayedRecord(found.storedRecord, options);
     await this.park(found.group, record, 1, Date.now());
   }
 

@@ -470,6 +470,52 @@ export function runContractSuite(target: ContractTarget): void {
       }
     });
 
+    it('replays a dead letter with attributes set, which it keeps if it is dead-lettered again', async (ctx) => {
+      const t = await transport();
+      if (!t.capabilities.deadLetterQueue) {
+        ctx.skip('deadLetterQueue not declared');
+        return;
+      }
+      const topic = uniqueName('replayattr');
+      const group = uniqueName('g');
+      let calls = 0;
+      const router = createRouter({
+        transport: t,
+        group,
+        source: '/herald/contract',
+        retry: false,
+        redelivery: false,
+      }).on(Ping(topic), () => {
+        calls++;
+        throw new Error('still broken');
+      });
+      await router.start();
+      try {
+        await publishPings(t, topic, ['k'], 1);
+        await waitFor(
+          async () => (await t.deadLetters!.list({ group })).length === 1,
+          timeoutMs,
+          'the dead letter',
+        );
+        const [first] = await t.deadLetters!.list({ group });
+        assert.equal(first!.record.attributes.replaycount, undefined);
+        await t.deadLetters!.replay(first!.id, { attributes: { replaycount: '1' } });
+        await waitFor(
+          async () => (await t.deadLetters!.list({ group })).some((d) => d.id !== first!.id),
+          timeoutMs + rebalanceMs,
+          'the dead letter of the replay',
+        );
+        const dead = await t.deadLetters!.list({ group });
+        assert.equal(dead.length, 1);
+        assert.equal(calls, 2);
+        assert.equal(dead[0]!.record.attributes.replaycount, '1');
+        assert.equal(dead[0]!.record.attributes.id, first!.record.attributes.id, 'the same event');
+        assert.deepEqual(dead[0]!.record.data, first!.record.data);
+      } finally {
+        await router.close();
+      }
+    });
+
     it('replays a group from the earliest offset', async (ctx) => {
       const t = await transport();
       if (!t.capabilities.replay || t.seek === undefined) {

@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { describe, ExitCodes, UsageError, type GlobalOptions, type Io } from './cli-context.ts';
+import { addDlqCommands } from './commands/dlq.ts';
+import { addOperationCommands } from './commands/ops.ts';
+
+/**
+ * Runs the CLI on `argv` (without node and the script) and resolves to the exit code: 0 done, 1 an operation
+ * failed, 2 the command was called wrongly. Errors go to stderr as `herald: CODE: message`.
+ */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  let exitCode: number = ExitCodes.ok;
+  const exit = (code: number): void => {
+    exitCode = Math.max(exitCode, code);
+  };
+  const program = new Command('herald')
+    .description('Operate a Herald system: dead letters, status, consumer group replays')
+    .option('--broker <url>', 'the broker URL (default: $HERALD_BROKER, else sqlite:.data/herald.db)')
+    .option('--contracts <module>', 'a module exporting event definitions (default: $HERALD_CONTRACTS)')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  addDlqCommands(program, globals, io, exit);
+  addOperationCommands(program, globals, io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCodes.ok : ExitCodes.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`herald: ${error.message} (add --help for usage)\n`);
+      return ExitCodes.usage;
+    }
+    io.stderr.write(`herald: ${describe(error)}\n`);
+    return ExitCodes.failed;
+  }
+}

@@ -1,0 +1,3 @@
+import { dlqWorkflow } from './dlq-workflow.ts';
+
+dlqWorkflow({ name: 'Kafka', url: process.env.KAFKA_URL ?? 'kafka://127.0.0.1:19092' });
