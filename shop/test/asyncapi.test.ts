@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import {
   DiagnosticSeverity,
@@ -8,6 +11,7 @@ import {
 } from '@asyncapi/parser';
 import { asyncApiDocument, type AsyncApiDocument, type EventDefinition } from '@herald/core';
 import * as contracts from '../src/contracts/index.ts';
+import { REPO_ROOT } from '../src/runtime/config.ts';
 
 /** Every event definition the shop's contracts export. */
 const definitions: EventDefinition[] = (Object.values(contracts) as unknown[]).filter(
@@ -33,8 +37,28 @@ describe('AsyncAPI document of the shop', () => {
       servers: { local: { host: '127.0.0.1:19092', protocol: 'kafka' } },
       receive: true,
     });
-    // Through JSON, as the CLI prints it.
-    const { document, diagnostics } = await parser.parse(JSON.stringify(generated));
+    // What `herald asyncapi` prints for the shop is that same document, and it is what the parser checks.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        join(REPO_ROOT, 'packages/cli/bin/herald.mjs'),
+        'asyncapi',
+        '--contracts',
+        join(REPO_ROOT, 'shop/src/contracts/index.ts'),
+        '--title',
+        'Shop',
+        '--version',
+        '1.0.0',
+        '--description',
+        'The reference system',
+        '--receive',
+      ],
+      { cwd: REPO_ROOT },
+    );
+    const printed = JSON.parse(stdout) as AsyncApiDocument;
+    const { servers: _servers, ...withoutServers } = generated as AsyncApiDocument & { servers?: unknown };
+    assert.deepEqual(printed, withoutServers, 'herald asyncapi prints the generated document');
+    const { document, diagnostics } = await parser.parse(stdout);
     assert.deepEqual(
       errors(diagnostics).map((d) => `${d.path.join('.')}: ${d.message}`),
       [],

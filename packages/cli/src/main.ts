@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describe, ExitCodes, UsageError, type GlobalOptions, type Io } from './cli-context.ts';
+import { addAsyncApiCommand } from './commands/asyncapi.ts';
 import { addDlqCommands } from './commands/dlq.ts';
 import { addOperationCommands } from './commands/ops.ts';
 
@@ -13,7 +14,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     exitCode = Math.max(exitCode, code);
   };
   const program = new Command('herald')
-    .description('Operate a Herald system: dead letters, status, consumer group replays')
+    .description('Operate a Herald system: dead letters, status, consumer group replays, AsyncAPI')
     .option('--broker <url>', 'the broker URL (default: $HERALD_BROKER, else sqlite:.data/herald.db)')
     .option('--contracts <module>', 'a module exporting event definitions (default: $HERALD_CONTRACTS)')
     .showHelpAfterError('(add --help for usage)')
@@ -25,6 +26,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   addDlqCommands(program, globals, io, exit);
   addOperationCommands(program, globals, io);
+  addAsyncApiCommand(program, globals, io);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
