@@ -39,10 +39,34 @@ async function setup(sender: NotificationSender, sendAttempts = 3) {
     await service.close();
     await transport.close();
   });
-  return { service, orders: publisherAs(transport, SERVICES.order.source), events: watched.events };
+  return {
+    service,
+    orders: publisherAs(transport, SERVICES.order.source),
+    mallory: publisherAs(transport, '/mallory'),
+    events: watched.events,
+  };
 }
 
 describe('notification service', () => {
+  it('sends nothing for an OrderConfirmed or OrderCancelled that does not come from the order service', async () => {
+    const sender = recordingSender();
+    const t = await setup(sender);
+    await t.mallory.publish(OrderConfirmed, { orderId: 'o-f', userId: 'ada', amountCents: 100 });
+    await t.mallory.publish(OrderCancelled, {
+      orderId: 'o-f',
+      userId: 'ada',
+      amountCents: 100,
+      reason: 'forged',
+    });
+    await t.orders.publish(OrderConfirmed, { orderId: 'o-real', userId: 'ada', amountCents: 100 });
+    await waitFor(() => sender.sent.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.deepEqual(
+      sender.sent.map((n) => n.orderId),
+      ['o-real'],
+    );
+  });
+
   it('sends at most one notification per order and outcome, through the pluggable sender', async () => {
     const sender = recordingSender();
     const t = await setup(sender);

@@ -123,6 +123,26 @@ describe('payment service', () => {
     assert.deepEqual(t.types('seed-3'), [], 'an amount with three decimals is refused (dead-lettered)');
   });
 
+  it('ignores an OrderCancelled that does not come from the order service: no refund of a charge', async () => {
+    const t = await setup();
+    await t.orders.publish(OrderPlaced, t.placed('o-forged', 10_000));
+    await waitFor(() => t.types('o-forged').length >= 1);
+    const mallory = publisherAs(t.transport, '/mallory');
+    await mallory.publish(OrderCancelled, t.cancelled('o-forged', 10_000));
+    // A later genuine event is handled, so the forged one was seen (and ignored) before it.
+    await t.orders.publish(OrderPlaced, t.placed('o-after', 10_000));
+    await waitFor(() => t.types('o-after').length >= 1);
+    await settle();
+    assert.deepEqual(t.types('o-forged'), ['PaymentCompleted']);
+    assert.deepEqual(
+      (await t.payment.store.ledger()).filter((e) => e.orderId === 'o-forged').map((e) => e.kind),
+      ['charge'],
+    );
+    await t.orders.publish(OrderCancelled, t.cancelled('o-forged', 10_000));
+    await waitFor(() => t.types('o-forged').length >= 2);
+    assert.deepEqual(t.types('o-forged'), ['PaymentCompleted', 'PaymentRefunded']);
+  });
+
   it('reads PAYMENT_LIMIT as a decimal amount', () => {
     assert.equal(paymentLimitFrom({}), DEFAULT_LIMIT_CENTS);
     assert.equal(paymentLimitFrom({ PAYMENT_LIMIT: '5000.00' }), 500_000);

@@ -10,6 +10,7 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
+import { fromOrderService } from '../runtime/trusted-source.ts';
 import { storageHandler } from '../runtime/storage.ts';
 import { inventoryStores, type StockLevel } from './store.ts';
 
@@ -69,6 +70,7 @@ export async function inventoryService(options: ServiceOptions) {
   router.on(
     OrderCancelled,
     storageHandler(storage, async (event, { store, emit }) => {
+      if (!fromOrderService(event, log)) return;
       const { orderId } = event.data;
       const reservation = await store.reservation(orderId);
       if (reservation === undefined) {

@@ -10,6 +10,7 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
+import { fromOrderService } from '../runtime/trusted-source.ts';
 import { logSender, type NotificationSender } from './sender.ts';
 import { notificationStores, type Notification } from './store.ts';
 
@@ -86,6 +87,7 @@ export async function notificationService(options: NotificationServiceOptions) {
   }
 
   router.on(OrderConfirmed, async (event, context) => {
+    if (!fromOrderService(event, log)) return;
     const amount = formatCents(event.data.amountCents);
     await notify(
       event,
@@ -95,6 +97,7 @@ export async function notificationService(options: NotificationServiceOptions) {
     );
   });
   router.on(OrderCancelled, async (event, context) => {
+    if (!fromOrderService(event, log)) return;
     const { orderId, reason } = event.data;
     await notify(event, context.group, 'cancelled', `Your order ${orderId} was cancelled: ${reason}.`);
   });

@@ -12,6 +12,7 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
+import { fromOrderService } from '../runtime/trusted-source.ts';
 import { storageHandler } from '../runtime/storage.ts';
 import { paymentStores } from './store.ts';
 
@@ -71,6 +72,7 @@ export async function paymentService(options: PaymentServiceOptions) {
   router.on(
     OrderCancelled,
     storageHandler(storage, async (event, { store, emit }) => {
+      if (!fromOrderService(event, log)) return;
       const { orderId, amountCents } = event.data;
       const payment = await store.get(orderId);
       if (payment === undefined) {
