@@ -39,9 +39,13 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// `@herald/source` resolves the workspace packages to their TypeScript sources (see docs/packaging.md), so tests
+// need no build; NODE_OPTIONS passes it on to every process a test spawns.
+const SOURCE_CONDITION = '--conditions=@herald/source';
+const nodeOptions = [process.env.NODE_OPTIONS, SOURCE_CONDITION].filter(Boolean).join(' ');
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
-  { cwd: root, stdio: 'inherit', env: process.env },
+  [SOURCE_CONDITION, '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: nodeOptions } },
 );
 process.exit(result.status ?? 1);

@@ -22,7 +22,8 @@ export class Child {
     this.name = name;
     this.#process = fork(WORKER, [JSON.stringify(args)], {
       cwd,
-      execArgv: ['--import', 'tsx'],
+      // `@herald/source`: the workspace packages from their TypeScript sources, no build needed.
+      execArgv: ['--conditions=@herald/source', '--import', 'tsx'],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     this.#process.stderr!.on('data', (chunk: Buffer) => {

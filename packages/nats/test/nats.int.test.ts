@@ -182,9 +182,13 @@ if (nc === undefined) {
       const topic = uniqueName('failover');
       const group = uniqueName('g');
       const script = fileURLToPath(new URL('./park-child.ts', import.meta.url));
-      const child = spawn(process.execPath, ['--import', 'tsx', script, topic, group], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--conditions=@herald/source', '--import', 'tsx', script, topic, group],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       const exited = new Promise<NodeJS.Signals | null>((resolve) =>

@@ -13,9 +13,13 @@ after(async () => {
 });
 
 function child(script: string, args: string[]): ChildProcessByStdio<Writable, Readable, null> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', fixture(script), ...args], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@herald/source', '--import', 'tsx', fixture(script), ...args],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   cleanups.push(() => proc.kill('SIGKILL'));
   return proc;
 }

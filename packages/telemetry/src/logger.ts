@@ -1,6 +1,7 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { configError, currentEvent, eventSpanContext } from '@herald/core';
 
 /** The fields a log line gets from where it is written: the active span and the event being handled. */
@@ -59,6 +60,22 @@ export interface LoggerOptions {
   readonly base?: Readonly<Record<string, unknown>>;
 }
 
+const require = createRequire(import.meta.url);
+
+/**
+ * pino-pretty, an optional peer dependency: loaded only when pretty output may be used. Missing, it is an error when
+ * asked for explicitly (`pretty: true`) and JSON lines otherwise.
+ */
+function loadPretty(required: boolean): typeof pinoPretty | undefined {
+  try {
+    return require('pino-pretty') as typeof pinoPretty;
+  } catch (error) {
+    if (required) throw configError('pretty', 'pino-pretty installed (an optional peer dependency)', true);
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /**
@@ -72,7 +89,9 @@ export function loggerFor(options: LoggerOptions | string): Logger {
     typeof options === 'string' ? { service: options } : options;
   const minLevel = level ?? process.env.LOG_LEVEL ?? 'info';
   if (!LEVELS.has(minLevel)) throw configError('level', [...LEVELS].join(', '), minLevel);
-  const usePretty = rest.pretty ?? (destination === undefined && process.stdout.isTTY);
+  const wantPretty = rest.pretty ?? (destination === undefined && process.stdout.isTTY);
+  const pretty = wantPretty ? loadPretty(rest.pretty === true) : undefined;
+  const usePretty = pretty !== undefined;
   const stream: DestinationStream | undefined = usePretty
     ? pretty({
         colorize: true,

@@ -25,6 +25,8 @@ export interface ServiceChild {
 
 /** The loader that runs `.ts` entries in a child (`node --import tsx`). */
 const TSX = import.meta.resolve('tsx');
+/** Resolves the `@herald/*` packages to their TypeScript sources (the `@herald/source` export condition), not `dist/`. */
+const SOURCE_CONDITION = '--conditions=@herald/source';
 
 /**
  * Starts one service as a child process running its `main.ts` with `env`, connected by IPC so it reports its URL
@@ -36,7 +38,7 @@ export function spawnService(
 ): ServiceChild {
   const child = fork(SERVICE_ENTRIES[name], [], {
     env: options.env,
-    execArgv: ['--import', TSX],
+    execArgv: [SOURCE_CONDITION, '--import', TSX],
     stdio:
       options.stdio === 'pipe' ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
   });

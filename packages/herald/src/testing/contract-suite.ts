@@ -279,8 +279,13 @@ export function runContractSuite(target: ContractTarget): void {
       }
       const group = uniqueName('killed');
       const topic = uniqueName('killed');
-      const script = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
-      const child = spawn(process.execPath, ['--import', 'tsx', script, target.childModule, topic, group], {
+      // From sources the child is `.ts` run under tsx; from the published build it is plain `.js`.
+      const fromSource = import.meta.url.endsWith('.ts');
+      const script = fileURLToPath(
+        new URL(fromSource ? './crash-child.ts' : './crash-child.js', import.meta.url),
+      );
+      const loader = fromSource ? ['--import', 'tsx'] : [];
+      const child = spawn(process.execPath, [...loader, script, target.childModule, topic, group], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let output = '';
