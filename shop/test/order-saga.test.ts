@@ -118,12 +118,18 @@ describe('order saga', () => {
       reason: 'payment declined: test',
     });
     await waitFor(async () => (await t.view()).status === 'CANCELLED');
+    // The cancellation leaves through the outbox relay: wait until it is on the topic, not just in the state.
+    await waitFor(() => t.orderEvents('OrderCancelled').length === 1);
     await t.inventory.publish(StockUnavailable, {
       orderId: t.orderId,
       reason: 'out of stock: test',
       shortages: [],
     });
     await waitFor(async () => (await t.historyOf('StockUnavailable')).length === 1);
+    // A second cancellation would be in the outbox with that history row: once the outbox is empty and the
+    // consumer had time to see what it relayed, the count is final.
+    await waitFor(async () => (await t.order.storage.backlog()).pending === 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal((await t.view()).reason, 'payment declined: test');
     assert.equal(t.orderEvents('OrderCancelled').length, 1);
   });
