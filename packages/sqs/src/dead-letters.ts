@@ -33,7 +33,7 @@ import {
   type HeraldMeta,
 } from './message-binding.ts';
 import { derivedDeduplicationId, messageGroupId, type Names } from './names.ts';
-import type { QueueOps } from './queue-ops.ts';
+import { RECEIVE_SYSTEM_ATTRIBUTES, type QueueOps } from './queue-ops.ts';
 import { toHeraldError } from './sqs-errors.ts';
 import type { ResolvedSqsOptions } from './sqs-options.ts';
 import type { GroupQueues, QueueRef, Topology } from './topology.ts';
@@ -60,12 +60,6 @@ export interface DeadLetterOrigin {
 const SCAN_VISIBILITY_SECONDS = 30;
 /** Stack traces stored with a dead letter are cut to this many characters (message attributes count in its size). */
 const MAX_STACK = 8000;
-const SYSTEM_ATTRIBUTES = [
-  'ApproximateReceiveCount',
-  'MessageGroupId',
-  'SequenceNumber',
-  'SentTimestamp',
-] as const;
 
 function trimmed(failure: DeadLetterFailure): DeadLetterFailure {
   const { error } = failure;
@@ -281,7 +275,7 @@ export class SqsDeadLetters implements DeadLetterQueue {
               WaitTimeSeconds: 1,
               VisibilityTimeout: SCAN_VISIBILITY_SECONDS,
               MessageAttributeNames: ['All'],
-              MessageSystemAttributeNames: [...SYSTEM_ATTRIBUTES],
+              MessageSystemAttributeNames: [...RECEIVE_SYSTEM_ATTRIBUTES],
             }),
           );
           messages = answer.Messages ?? [];

@@ -15,7 +15,12 @@ import {
 import type { SqsDeadLetters } from './dead-letters.ts';
 import { decodeMessage } from './message-binding.ts';
 import { HeldMessages, type Held } from './held-messages.ts';
-import { MAX_VISIBILITY_SECONDS, type QueueOps, type ReleasedReceives } from './queue-ops.ts';
+import {
+  MAX_VISIBILITY_SECONDS,
+  RECEIVE_SYSTEM_ATTRIBUTES,
+  type QueueOps,
+  type ReleasedReceives,
+} from './queue-ops.ts';
 import { isNotFound, toHeraldError } from './sqs-errors.ts';
 import type { ResolvedSqsOptions } from './sqs-options.ts';
 import type { GroupQueues, Topology } from './topology.ts';
@@ -37,12 +42,6 @@ const SETTLE_ACTIONS = {
   retryLater: 'scheduling a redelivery',
   deadLetter: 'dead-lettering',
 } as const;
-const SYSTEM_ATTRIBUTES = [
-  'ApproximateReceiveCount',
-  'MessageGroupId',
-  'SequenceNumber',
-  'SentTimestamp',
-] as const;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -171,7 +170,7 @@ export class GroupConsumer {
             WaitTimeSeconds: options.waitTimeSeconds,
             VisibilityTimeout: options.visibilityTimeoutSeconds,
             MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: [...SYSTEM_ATTRIBUTES],
+            MessageSystemAttributeNames: [...RECEIVE_SYSTEM_ATTRIBUTES],
           }),
           { abortSignal: signal },
         );

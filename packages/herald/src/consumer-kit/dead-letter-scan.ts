@@ -48,7 +48,7 @@ export async function listDeadLetters<H extends unknown[]>(
   const found: DeadLetter[] = [];
   for (const group of groups) {
     if (found.length >= limit) break;
-    await source.scan(group, (deadLetter) => {
+    await source.scan(group, (deadLetter, ..._handle: H) => {
       if (query.topic === undefined || deadLetter.record.topic === query.topic) found.push(deadLetter);
       return found.length >= limit;
     });
@@ -83,7 +83,7 @@ export async function getDeadLetter<H extends unknown[]>(
   id: string,
 ): Promise<DeadLetter | undefined> {
   let result: DeadLetter | undefined;
-  await withDeadLetter(source, id, (deadLetter) => {
+  await withDeadLetter(source, id, (deadLetter, ..._handle: H) => {
     result = deadLetter;
   });
   return result;
