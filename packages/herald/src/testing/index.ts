@@ -1,3 +1,4 @@
 export * from './contract-suite.ts';
 export * from './test-schema.ts';
 export * from './wait.ts';
+export * from './child-process.ts';

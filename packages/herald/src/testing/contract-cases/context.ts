@@ -2,7 +2,8 @@ import { decodeRecord } from '../../codec.ts';
 import { defineEvent } from '../../event-definition.ts';
 import type { CloudEvent } from '../../message.ts';
 import { createPublisher } from '../../publisher.ts';
-import type { Delivery, Subscription, Transport } from '../../transport.ts';
+import type { TestContext } from 'node:test';
+import type { Delivery, Subscription, Transport, TransportCapabilities } from '../../transport.ts';
 import { testSchema } from '../test-schema.ts';
 
 /** A transport under test. */
@@ -46,6 +47,14 @@ export interface ContractContext {
   readonly rebalanceMs: number;
   /** A new transport of the target (a second call plays a second process), closed after the suite. */
   readonly transport: () => Promise<Transport>;
+  /**
+   * A new transport, as `transport()`, if it declares `capability`; otherwise the test is skipped (saying which
+   * capability) and this resolves `undefined`.
+   */
+  readonly transportWith: (
+    test: TestContext,
+    capability: keyof TransportCapabilities,
+  ) => Promise<Transport | undefined>;
   /** Subscribes `group` to `topic`, decoding each record; the subscription is closed after the suite. */
   readonly subscribe: (
     t: Transport,
@@ -71,14 +80,21 @@ export interface ContractContext {
 export function createContractContext(target: ContractTarget): ContractContext {
   const open: Transport[] = [];
   const subscriptions: Subscription[] = [];
+  const transport = async (): Promise<Transport> => {
+    const t = await target.create();
+    open.push(t);
+    return t;
+  };
   return {
     target,
     timeoutMs: target.timeoutMs ?? 15_000,
     rebalanceMs: target.rebalanceMs ?? 1500,
-    transport: async () => {
-      const t = await target.create();
-      open.push(t);
-      return t;
+    transport,
+    transportWith: async (test, capability) => {
+      const t = await transport();
+      if (t.capabilities[capability]) return t;
+      test.skip(`${capability} not declared`);
+      return undefined;
     },
     subscribe: (t, group, topic, onDelivery, concurrency = 4) => {
       const subscription = t.subscribe({ group, topics: [topic], concurrency }, async (delivery) => {

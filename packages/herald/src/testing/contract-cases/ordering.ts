@@ -5,13 +5,10 @@ import { type ContractContext } from './context.ts';
 
 /** Order per key while keys run in parallel (`orderedPerKey`). */
 export function orderingCases(c: ContractContext): void {
-  const { transport, subscribe, publishPings, timeoutMs } = c;
+  const { transportWith, subscribe, publishPings, timeoutMs } = c;
   it('keeps order per key while running keys in parallel', { skip: false }, async (ctx) => {
-    const t = await transport();
-    if (!t.capabilities.orderedPerKey) {
-      ctx.skip('orderedPerKey not declared');
-      return;
-    }
+    const t = await transportWith(ctx, 'orderedPerKey');
+    if (t === undefined) return;
     const topic = uniqueName('order');
     const seen = new Map<string, number[]>();
     let running = 0;

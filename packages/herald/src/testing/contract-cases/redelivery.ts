@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
 import { createPublisher } from '../../publisher.ts';
 import type { Transport } from '../../transport.ts';
+import { spawnTestChild } from '../child-process.ts';
 import { delay, uniqueName, waitFor } from '../wait.ts';
 import { Ping, type ContractContext, type Received } from './context.ts';
 
 /** Redelivery: `retryLater` and its delay, ordered redelivery, abandoned and killed consumers, no redelivery of acked records. */
 export function redeliveryCases(c: ContractContext): void {
-  const { transport, subscribe, acking, publishPings, timeoutMs, rebalanceMs, target } = c;
+  const { target, transport, transportWith, subscribe, acking, publishPings, timeoutMs, rebalanceMs } = c;
   it('redelivers after retryLater, with the next attempt number', async () => {
     const t = await transport();
     const topic = uniqueName('nack');
@@ -49,22 +49,16 @@ export function redeliveryCases(c: ContractContext): void {
   }
 
   it('delays a redelivery without blocking other keys', async (ctx) => {
-    const t = await transport();
-    if (!t.capabilities.delayedDelivery) {
-      ctx.skip('delayedDelivery not declared');
-      return;
-    }
+    const t = await transportWith(ctx, 'delayedDelivery');
+    if (t === undefined) return;
     const { log, redeliveredAfter } = await delayScenario(t);
     assert.ok(log.indexOf('fast0') < log.indexOf('slow0'), `other keys flowed meanwhile: ${log.join(',')}`);
     assert.ok(redeliveredAfter >= 350, `the delay was honoured (${redeliveredAfter} ms)`);
   });
 
   it('keeps a redelivered record ahead of later records with its key', async (ctx) => {
-    const t = await transport();
-    if (!t.capabilities.orderedRedelivery) {
-      ctx.skip('orderedRedelivery not declared');
-      return;
-    }
+    const t = await transportWith(ctx, 'orderedRedelivery');
+    if (t === undefined) return;
     const { log } = await delayScenario(t);
     assert.ok(
       log.indexOf('slow0') < log.indexOf('slow1'),
@@ -103,27 +97,20 @@ export function redeliveryCases(c: ContractContext): void {
       new URL(fromSource ? '../crash-child.ts' : '../crash-child.js', import.meta.url),
     );
     const loader = fromSource ? ['--import', 'tsx'] : [];
-    const child = spawn(process.execPath, [...loader, script, target.childModule, topic, group], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_code, signal) => resolve(signal)),
-    );
+    const child = spawnTestChild(loader, script, [target.childModule, topic, group]);
     try {
-      await waitFor(() => output.includes('READY'), timeoutMs, 'the child to join');
+      await waitFor(() => child.output().includes('READY'), timeoutMs, 'the child to join');
       const t = await transport();
       await publishPings(t, topic, ['k'], 1);
-      assert.equal(await exited, 'SIGKILL');
-      const id = /DELIVERED (\S+)/.exec(output)?.[1];
+      assert.equal(await child.exited, 'SIGKILL');
+      const id = /DELIVERED (\S+)/.exec(child.output())?.[1];
       assert.ok(id, 'the child received the event before dying');
       const again: Received[] = [];
       await subscribe(t, group, topic, acking(again)).ready;
       await waitFor(() => again.length >= 1, timeoutMs + rebalanceMs, 'the redelivery');
       assert.equal(again[0]!.event.id, id);
     } finally {
-      child.kill('SIGKILL');
+      child.kill();
     }
   });
 
