@@ -7,6 +7,7 @@ export * from './event-definition.ts';
 export * from './transport.ts';
 export * from './keyed-executor.ts';
 export * from './offset-tracker.ts';
+export * from './consumer-kit/index.ts';
 export * from './partitioner.ts';
 export * from './backoff.ts';
 export * from './wakeup.ts';

@@ -1,78 +1,54 @@
 import {
+  CloseOnce,
   ErrorCodes,
   HeraldError,
   KeyedExecutor,
-  OffsetTracker,
+  PartitionCommitter,
+  Readiness,
+  settlesWithin,
   type CloseOptions,
-  type DeadLetterFailure,
   type Delivery,
-  type ErrorInfo,
   type SubscribeOptions,
   type Subscription,
   type TransportRecord,
 } from '@herald/core';
-import {
-  Consumer,
-  ConnectionPool,
-  FetchIsolationLevels,
-  IS_CONTROL,
-  ListOffsetTimestamps,
-  type ClusterMetadata,
-  type FetchOptions,
-  type KafkaRecord,
-} from '@platformatic/kafka';
-import { decodeKafkaRecord, encodeHeaders } from './cloudevents-binding.ts';
+import { Consumer, ConnectionPool, FetchIsolationLevels, type KafkaRecord } from '@platformatic/kafka';
+import { decodeKafkaRecord } from './cloudevents-binding.ts';
 import { CO_PARTITIONED_PROTOCOL, coPartitionedAssigner } from './co-partitioned-assignor.ts';
-import { deadLetterControl, originKey, parseRetryControl, retryControl, type Origin } from './envelopes.ts';
-import { deadLetterTopicSpec, eventTopicSpec, retryTopicSpec, type KafkaContext } from './kafka-context.ts';
-import { KafkaErrorCodes, transportError } from './kafka-errors.ts';
-import { closeClient } from './kafka-context.ts';
-import { laneOf, ParkedSet, type ParkedEntry } from './parked-set.ts';
-
-/** What the subscription knows of one assigned partition (an event topic's or the retry topic's). */
-interface PartitionState {
-  readonly topic: string;
-  readonly partition: number;
-  readonly kind: 'event' | 'retry';
-  /** Next offset to fetch. */
-  cursor: bigint;
-  readonly tracker: OffsetTracker;
-  lastCommitted: bigint | undefined;
-  revoked: boolean;
-  /** Event partitions: held until the retry partition of the same number has been read up to its end. */
-  waitingForRetry: boolean;
-  /** Retry partitions: the end offset at assignment, to read before its event partitions are released. */
-  catchUpTo: bigint | undefined;
-}
-
-type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
-type FetchResponsePartition = FetchResponse['responses'][number]['partitions'][number];
-type FetchRequestTopic = FetchOptions<Buffer, Buffer, Buffer, Buffer>['topics'][number];
-
-const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
-const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function toBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
+import type { Origin } from './envelopes.ts';
+import {
+  closeClient,
+  deadLetterTopicSpec,
+  eventTopicSpec,
+  retryTopicSpec,
+  type KafkaContext,
+} from './kafka-context.ts';
+import { kafkaDelivery, type KafkaDelivery, type KafkaSettleActions } from './kafka-delivery.ts';
+import { transportError } from './kafka-errors.ts';
+import { openPartitions, partitionKey, type PartitionState } from './kafka-partition.ts';
+import { laneOf } from './parked-set.ts';
+import { ParkedRedeliveries } from './parked-redeliveries.ts';
+import { PartitionFetcher } from './partition-fetcher.ts';
+import { RedeliveryWriter } from './redelivery-writer.ts';
 
 /**
  * One member of a Kafka consumer group, with the semantics of Herald's log consumer:
  *
  * - It joins the group itself (classic protocol, Herald's co-partitioned assignor) and fetches its partitions
- *   with explicit offsets on its own connection pool, so long-poll fetches never delay heartbeats or commits.
+ *   with explicit offsets on its own connection pool ({@link PartitionFetcher}), so long-poll fetches never
+ *   delay heartbeats or commits.
  * - Records go to a {@link KeyedExecutor}: order per key, parallel across keys up to `concurrency`, with
  *   back-pressure on the fetch loop.
- * - Each partition commits only below its oldest unsettled record ({@link OffsetTracker}).
+ * - Each partition commits only below its oldest unsettled record ({@link PartitionCommitter}).
  * - `retryLater` appends the record to the group's retry topic (same partition number) with its due time and
  *   attempt in headers, and settles the original: the partition moves on. The same member owns the retry
- *   partition, holds its records in a {@link ParkedSet} until due, and parks later records of a waiting key
- *   behind them, so a key keeps its order while other keys flow.
+ *   partition and redelivers its records when due ({@link ParkedRedeliveries}), parking later records of a
+ *   waiting key behind them, so a key keeps its order while other keys flow.
  * - `deadLetter` appends the record to the group's dead-letter topic with the failure.
  */
 export class KafkaSubscription implements Subscription {
-  readonly ready: Promise<void>;
+  readonly #readiness = new Readiness();
+  readonly #closer = new CloseOnce();
   readonly #ctx: KafkaContext;
   readonly #options: SubscribeOptions;
   readonly #onDelivery: (delivery: Delivery) => Promise<void>;
@@ -80,25 +56,17 @@ export class KafkaSubscription implements Subscription {
   readonly #retryTopic: string;
   readonly #deadLetterTopic: string;
   readonly #executor: KeyedExecutor;
+  readonly #writer: RedeliveryWriter;
+  readonly #redeliveries: ParkedRedeliveries;
+  readonly #committer: PartitionCommitter<PartitionState>;
   readonly #states = new Map<string, PartitionState>();
-  readonly #parked = new Map<number, ParkedSet>();
-  readonly #dirty = new Set<PartitionState>();
   #consumer: Consumer | undefined;
   #pool: ConnectionPool | undefined;
-  #resolveReady!: () => void;
-  #rejectReady!: (error: unknown) => void;
+  #fetcher: PartitionFetcher | undefined;
   #stopping = false;
   #abandoned = false;
   #assigning: Promise<void> = Promise.resolve();
   #loop: Promise<void> = Promise.resolve();
-  #wakeLoop: (() => void) | undefined;
-  #commitTimer: NodeJS.Timeout | undefined;
-  #committing: Promise<void> = Promise.resolve();
-  #parkedTimer: NodeJS.Timeout | undefined;
-  #kickPending = false;
-  #dispatching = false;
-  #dispatchAgain = false;
-  #closing: Promise<void> | undefined;
 
   constructor(
     ctx: KafkaContext,
@@ -114,12 +82,28 @@ export class KafkaSubscription implements Subscription {
     this.#executor = new KeyedExecutor(options.concurrency, {
       onError: (error) => this.#report('delivery', error),
     });
-    this.ready = new Promise((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
+    this.#writer = new RedeliveryWriter(ctx, options.group);
+    this.#redeliveries = new ParkedRedeliveries({
+      retryTopic: this.#retryTopic,
+      executor: this.#executor,
+      writer: this.#writer,
+      retryState: (partition) => this.#states.get(partitionKey(this.#retryTopic, partition)),
+      finish: (state, offset) => this.#committer.finish(state, offset),
+      delivery: (origin, record, attempt, actions) => this.#delivery(origin, record, attempt, actions),
+      onDelivery: (delivery) => this.#onDelivery(delivery),
+      stopping: () => this.#stopping,
+      report: (scope, error) => this.#report(scope, error),
     });
-    // A caller that never awaits `ready` must not see an unhandled rejection.
-    this.ready.catch(() => undefined);
+    this.#committer = new PartitionCommitter({
+      intervalMs: ctx.options.commitIntervalMs,
+      write: (commits) => this.#writeCommits(commits),
+      onError: (error) => this.#report('commit', error),
+    });
+  }
+
+  /** Resolves once the member has joined the group and set up its assigned partitions. */
+  get ready(): Promise<void> {
+    return this.#readiness.promise;
   }
 
   #report(scope: string, error: unknown): void {
@@ -131,11 +115,11 @@ export class KafkaSubscription implements Subscription {
     this.#start().then(
       () => {
         if (this.#stopping) return;
-        this.#resolveReady();
-        this.#loop = this.#fetchLoop();
+        this.#readiness.resolve();
+        this.#loop = this.#fetcher!.run();
       },
       (error: unknown) => {
-        this.#rejectReady(error);
+        this.#readiness.reject(error);
         void this.close({ timeoutMs: 0 });
       },
     );
@@ -164,11 +148,25 @@ export class KafkaSubscription implements Subscription {
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     });
     this.#consumer = consumer;
-    this.#pool = new ConnectionPool(`${o.clientId}-fetch-${this.#group}`, {
+    const pool = new ConnectionPool(`${o.clientId}-fetch-${this.#group}`, {
       connectTimeout: o.connectTimeoutMs,
       requestTimeout: o.requestTimeoutMs,
       ...(o.tls === undefined ? {} : { tls: o.tls }),
       ...(o.sasl === undefined ? {} : { sasl: o.sasl }),
+    });
+    this.#pool = pool;
+    this.#fetcher = new PartitionFetcher({
+      ctx: this.#ctx,
+      consumer,
+      pool,
+      states: this.#states,
+      fetchable: (state) => this.#fetchable(state),
+      onRecord: async (state, offset, record) => {
+        if (state.kind === 'event') await this.#acceptEvent(state, offset, record);
+        else this.#redeliveries.accept(state, offset, record);
+      },
+      stopping: () => this.#stopping,
+      report: (scope, error) => this.#report(scope, error),
     });
     consumer.on('error', (error: unknown) => this.#report('group', transportError('rejoin group', error)));
     consumer.on('consumer:heartbeat:error', ({ error }) => {
@@ -205,77 +203,40 @@ export class KafkaSubscription implements Subscription {
     if (consumer === undefined || this.#stopping) return;
     const assigned = new Map<string, { topic: string; partition: number }>();
     for (const { topic, partitions } of consumer.assignments ?? []) {
-      for (const partition of partitions) assigned.set(keyOf(topic, partition), { topic, partition });
+      for (const partition of partitions) assigned.set(partitionKey(topic, partition), { topic, partition });
     }
     const revoked: PartitionState[] = [];
     for (const [key, state] of this.#states) {
       if (assigned.has(key)) continue;
       state.revoked = true;
       this.#states.delete(key);
-      this.#dirty.delete(state);
+      this.#committer.forget(state);
       revoked.push(state);
-      if (state.kind === 'retry') {
-        this.#parked.get(state.partition)?.clear();
-        this.#parked.delete(state.partition);
-      }
+      if (state.kind === 'retry') this.#redeliveries.drop(state.partition);
     }
     // Best effort: what this member settled stays settled for the next owner (a stale commit can only cause
     // redeliveries: every offset below it was settled by someone).
-    if (revoked.length > 0) await this.#commitStates(revoked).catch(() => undefined);
+    if (revoked.length > 0) await this.#committer.commit(revoked).catch(() => undefined);
 
     const fresh = [...assigned].filter(([key]) => !this.#states.has(key)).map(([, tp]) => tp);
     if (fresh.length === 0) {
-      this.#wake();
+      this.#fetcher?.wake();
       return;
     }
-    const byTopic = new Map<string, number[]>();
-    for (const { topic, partition } of fresh) {
-      let list = byTopic.get(topic);
-      if (list === undefined) byTopic.set(topic, (list = []));
-      list.push(partition);
-    }
-    let committed: Map<string, bigint[]>;
-    let earliest: Map<string, bigint[]>;
-    let latest: Map<string, bigint[]>;
-    try {
-      const topics = [...byTopic.keys()];
-      const partitions = Object.fromEntries(byTopic);
-      [committed, earliest, latest] = await Promise.all([
-        consumer.listCommittedOffsets({
-          topics: [...byTopic].map(([topic, list]) => ({ topic, partitions: list })),
-        }),
-        consumer.listOffsets({ topics, partitions, timestamp: ListOffsetTimestamps.EARLIEST }),
-        consumer.listOffsets({ topics, partitions, timestamp: ListOffsetTimestamps.LATEST }),
-      ]);
-    } catch (error) {
-      throw transportError(`read the offsets of group "${this.#group}"`, error);
-    }
+    const opened = await openPartitions(consumer, fresh, {
+      group: this.#group,
+      retryTopic: this.#retryTopic,
+      startFrom: this.#options.startFrom,
+    });
     if (this.#stopping) return;
     const initialCommits: PartitionState[] = [];
     const freshRetry = new Set<number>();
-    for (const { topic, partition } of fresh) {
-      const kind = topic === this.#retryTopic ? 'retry' : 'event';
-      const stored = committed.get(topic)?.[partition];
-      const end = latest.get(topic)?.[partition] ?? 0n;
-      let cursor: bigint;
-      if (stored !== undefined && stored >= 0n) cursor = stored;
-      else if (kind === 'event' && this.#options.startFrom === 'latest') cursor = end;
-      else cursor = earliest.get(topic)?.[partition] ?? 0n;
-      const state: PartitionState = {
-        topic,
-        partition,
-        kind,
-        cursor,
-        tracker: new OffsetTracker(),
-        lastCommitted: stored !== undefined && stored >= 0n ? stored : undefined,
-        revoked: false,
-        waitingForRetry: false,
-        catchUpTo: kind === 'retry' && end > cursor ? end : undefined,
-      };
-      this.#states.set(keyOf(topic, partition), state);
+    for (const state of opened) {
+      const { topic, partition, kind } = state;
+      this.#states.set(partitionKey(topic, partition), state);
       if (state.lastCommitted === undefined) initialCommits.push(state);
       if (kind === 'retry') {
-        this.#parked.set(partition, new ParkedSet());
+        this.#redeliveries.open(partition);
         if (state.catchUpTo !== undefined) freshRetry.add(partition);
       }
     }
@@ -285,168 +246,19 @@ export class KafkaSubscription implements Subscription {
       if (state.kind === 'event' && freshRetry.has(state.partition)) state.waitingForRetry = true;
     }
     // Fix where a new group starts, so a member that joins later agrees even if the log grew meanwhile.
-    if (initialCommits.length > 0) await this.#commitStates(initialCommits, true).catch(() => undefined);
-    this.#wake();
+    if (initialCommits.length > 0)
+      await this.#committer.commit(initialCommits, (state) => state.cursor).catch(() => undefined);
+    this.#fetcher?.wake();
   }
 
   // ------------------------------------------------------------------------------------------------ fetching
-
-  #wake(): void {
-    const wake = this.#wakeLoop;
-    this.#wakeLoop = undefined;
-    wake?.();
-  }
-
-  async #fetchLoop(): Promise<void> {
-    let failures = 0;
-    while (!this.#stopping) {
-      const states = [...this.#states.values()].filter((s) => this.#fetchable(s));
-      if (states.length === 0) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.#ctx.options.maxWaitMs);
-          this.#wakeLoop = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        continue;
-      }
-      try {
-        const consumer = this.#consumer!;
-        const metadata = await consumer.metadata({ topics: consumer.topics.current });
-        const byLeader = new Map<number, PartitionState[]>();
-        for (const state of states) {
-          const leader = metadata.topics.get(state.topic)?.partitions[state.partition]?.leader;
-          if (leader === undefined || leader < 0) continue;
-          let list = byLeader.get(leader);
-          if (list === undefined) byLeader.set(leader, (list = []));
-          list.push(state);
-        }
-        if (byLeader.size === 0) {
-          consumer.clearMetadata();
-          await sleep(100);
-          continue;
-        }
-        await Promise.all([...byLeader].map(([leader, list]) => this.#fetchFrom(leader, list, metadata)));
-        failures = 0;
-      } catch (error) {
-        if (this.#stopping) break;
-        failures++;
-        this.#report('fetch', transportError('fetch', error));
-        this.#consumer?.clearMetadata();
-        await sleep(Math.min(2000, 50 * 2 ** failures));
-      }
-    }
-  }
 
   #fetchable(state: PartitionState): boolean {
     if (state.revoked || state.waitingForRetry) return false;
     if (state.kind === 'event' || state.catchUpTo !== undefined) return true;
     // Enough parked records in memory: leave the rest in the log until some are redelivered.
-    const parked = this.#parked.get(state.partition);
+    const parked = this.#redeliveries.of(state.partition);
     return parked === undefined || parked.readBackCount < this.#ctx.options.maxParkedPerPartition;
-  }
-
-  async #fetchFrom(leader: number, states: PartitionState[], metadata: ClusterMetadata): Promise<void> {
-    const o = this.#ctx.options;
-    const topicNames = new Map<string, string>();
-    const requests = new Map<string, FetchRequestTopic>();
-    const requested = new Map<PartitionState, bigint>();
-    for (const state of states) {
-      const topicId = metadata.topics.get(state.topic)!.id;
-      topicNames.set(topicId, state.topic);
-      let request = requests.get(topicId);
-      if (request === undefined) requests.set(topicId, (request = { topicId, partitions: [] }));
-      request.partitions.push({
-        partition: state.partition,
-        fetchOffset: state.cursor,
-        partitionMaxBytes: o.fetchMaxBytesPerPartition,
-        currentLeaderEpoch: -1,
-        lastFetchedEpoch: -1,
-      });
-      requested.set(state, state.cursor);
-    }
-    let response: FetchResponse;
-    try {
-      response = await this.#consumer!.fetch({
-        node: leader,
-        topics: [...requests.values()],
-        connectionPool: this.#pool!,
-        maxWaitTime: o.maxWaitMs,
-        minBytes: 1,
-        maxBytes: o.fetchMaxBytesPerPartition * Math.max(1, states.length),
-        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-      });
-    } catch (error) {
-      if (this.#stopping) return;
-      const partial = (error as { response?: FetchResponse }).response;
-      if (partial !== undefined && this.#resetOutOfRange(partial, topicNames, requested)) return;
-      throw transportError('fetch', error);
-    }
-    for (const topicResponse of response.responses) {
-      const topic = topicNames.get(topicResponse.topicId);
-      if (topic === undefined) continue;
-      for (const partition of topicResponse.partitions) {
-        const state = this.#states.get(keyOf(topic, partition.partitionIndex));
-        if (state === undefined || state.revoked || requested.get(state) !== state.cursor) continue;
-        await this.#consumePartition(state, partition);
-        if (this.#stopping) return;
-      }
-    }
-  }
-
-  /** Moves partitions whose position fell out of the log (retention) to its start; true if any was. */
-  #resetOutOfRange(
-    response: FetchResponse,
-    topicNames: Map<string, string>,
-    requested: Map<PartitionState, bigint>,
-  ): boolean {
-    let reset = false;
-    for (const topicResponse of response.responses) {
-      const topic = topicNames.get(topicResponse.topicId);
-      if (topic === undefined) continue;
-      for (const partition of topicResponse.partitions) {
-        if (partition.errorCode !== KafkaErrorCodes.OFFSET_OUT_OF_RANGE) continue;
-        const state = this.#states.get(keyOf(topic, partition.partitionIndex));
-        if (state === undefined || requested.get(state) !== state.cursor) continue;
-        this.#report(
-          'fetch',
-          new Error(
-            `${topic}/${partition.partitionIndex}: offset ${state.cursor} is no longer in the log; ` +
-              `resuming at ${partition.logStartOffset}`,
-          ),
-        );
-        state.cursor = partition.logStartOffset >= 0n ? partition.logStartOffset : 0n;
-        reset = true;
-      }
-    }
-    return reset;
-  }
-
-  async #consumePartition(state: PartitionState, partition: FetchResponsePartition): Promise<void> {
-    for (const batch of partition.records ?? []) {
-      if ((batch.attributes & IS_CONTROL) === 0) {
-        for (const record of batch.records) {
-          if (this.#stopping || state.revoked) return;
-          const offset = batch.firstOffset + BigInt(record.offsetDelta);
-          if (offset < state.cursor) continue;
-          state.cursor = offset + 1n;
-          if (state.kind === 'event') await this.#acceptEvent(state, offset, record);
-          else this.#acceptRetry(state, offset, record);
-        }
-      }
-      const next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
-      if (next > state.cursor) state.cursor = next;
-    }
-    if (state.kind === 'retry' && state.catchUpTo !== undefined) {
-      const atEnd = (partition.records?.length ?? 0) === 0 && partition.highWatermark <= state.cursor;
-      if (state.cursor >= state.catchUpTo || atEnd) {
-        state.catchUpTo = undefined;
-        for (const other of this.#states.values()) {
-          if (other.kind === 'event' && other.partition === state.partition) other.waitingForRetry = false;
-        }
-      }
-    }
   }
 
   async #acceptEvent(state: PartitionState, offset: bigint, raw: KafkaRecord): Promise<void> {
@@ -456,53 +268,23 @@ export class KafkaSubscription implements Subscription {
     await this.#executor.submit(record.key, () => this.#deliverEvent(state, origin, record));
   }
 
-  #acceptRetry(state: PartitionState, offset: bigint, raw: KafkaRecord): void {
-    const { record, control } = decodeKafkaRecord(this.#retryTopic, raw.key, raw.value, raw.headers);
-    state.tracker.track(offset);
-    const parked = this.#parked.get(state.partition);
-    if (parked === undefined) return; // revoked meanwhile: the next owner reads it
-    const envelope = parseRetryControl(control);
-    // A record something else wrote to the retry topic: deliver it once, as itself.
-    const origin: Origin = envelope?.origin ?? {
-      topic: this.#retryTopic,
-      partition: state.partition,
-      offset,
-    };
-    const entry: ParkedEntry = {
-      origin,
-      originKey: originKey(origin),
-      lane: laneOf(origin.topic, record.key),
-      // A copy of the data: a parked record may wait minutes, and a slice would pin the whole fetch response.
-      record: { ...record, topic: origin.topic, data: Uint8Array.prototype.slice.call(record.data) },
-      attempt: envelope?.attempt ?? 1,
-      dueAt: envelope?.dueAt ?? 0,
-      retryOffset: offset,
-      readBack: true,
-      inFlight: false,
-    };
-    const outcome = parked.read(entry);
-    if (outcome.kind === 'stale') this.#finish(state, offset);
-    else if (outcome.kind === 'replaced') this.#finish(state, outcome.finish);
-    this.#kickParked();
-  }
-
   // ---------------------------------------------------------------------------------------------- delivering
 
   async #deliverEvent(state: PartitionState, origin: Origin, record: TransportRecord): Promise<void> {
     // Not started before shutdown or revocation: left unsettled, so the next owner delivers it.
     if (this.#stopping || state.revoked) return;
-    const parked = this.#parked.get(state.partition);
+    const parked = this.#redeliveries.of(state.partition);
     if (parked?.hasOrigin(origin)) {
       // Already in the retry topic (read again after a restart): that copy is the one to deliver.
-      this.#finish(state, origin.offset);
+      this.#committer.finish(state, origin.offset);
       return;
     }
     if (parked?.isLaneParked(laneOf(origin.topic, record.key))) {
       // An earlier record of this key waits for redelivery: keep the key's order by parking behind it.
       try {
-        parked.produced(await this.#appendRetry(origin, record, 1, Date.now()));
-        this.#finish(state, origin.offset);
-        this.#kickParked();
+        parked.produced(await this.#writer.retry(origin, record, 1, Date.now()));
+        this.#committer.finish(state, origin.offset);
+        this.#redeliveries.kick();
       } catch (error) {
         this.#report('park', error);
         this.#retryEventLater(state, origin, record);
@@ -511,18 +293,18 @@ export class KafkaSubscription implements Subscription {
     }
     const delivery = this.#delivery(origin, record, 1, {
       ack: () => {
-        this.#finish(state, origin.offset);
+        this.#committer.finish(state, origin.offset);
         return Promise.resolve();
       },
       retryLater: async (delayMs) => {
-        const entry = await this.#appendRetry(origin, record, 2, Date.now() + Math.max(0, delayMs));
-        this.#parked.get(origin.partition)?.produced(entry);
-        this.#finish(state, origin.offset);
-        this.#kickParked();
+        const entry = await this.#writer.retry(origin, record, 2, Date.now() + Math.max(0, delayMs));
+        this.#redeliveries.of(origin.partition)?.produced(entry);
+        this.#committer.finish(state, origin.offset);
+        this.#redeliveries.kick();
       },
       deadLetter: async (failure) => {
-        await this.#appendDeadLetter(origin, record, failure);
-        this.#finish(state, origin.offset);
+        await this.#writer.deadLetter(origin, record, failure);
+        this.#committer.finish(state, origin.offset);
       },
     });
     await this.#onDelivery(delivery.delivery);
@@ -539,260 +321,55 @@ export class KafkaSubscription implements Subscription {
     }, 1000).unref();
   }
 
-  async #deliverParked(parked: ParkedSet, state: PartitionState, entry: ParkedEntry): Promise<void> {
-    try {
-      if (this.#stopping || state.revoked) return;
-      const settle = (finish: bigint[]): void => {
-        for (const offset of finish) this.#finish(state, offset);
-        this.#finish(state, entry.retryOffset);
-      };
-      const delivery = this.#delivery(entry.origin, entry.record, entry.attempt, {
-        ack: () => {
-          settle(parked.settle(entry));
-          return Promise.resolve();
-        },
-        retryLater: async (delayMs) => {
-          const next = await this.#appendRetry(
-            entry.origin,
-            entry.record,
-            entry.attempt + 1,
-            Date.now() + Math.max(0, delayMs),
-          );
-          settle(parked.reschedule(entry, next));
-        },
-        deadLetter: async (failure) => {
-          await this.#appendDeadLetter(entry.origin, entry.record, failure);
-          settle(parked.settle(entry));
-        },
-      });
-      await this.#onDelivery(delivery.delivery);
-      // A failed settle leaves the entry parked: try again in a moment rather than at once.
-      if (delivery.failed()) entry.dueAt = Date.now() + 1000;
-    } finally {
-      entry.inFlight = false;
-      this.#kickParked();
-    }
-  }
-
   #delivery(
     origin: Origin,
     record: TransportRecord,
     attempt: number,
-    actions: {
-      ack: () => Promise<void>;
-      retryLater: (delayMs: number) => Promise<void>;
-      deadLetter: (failure: DeadLetterFailure) => Promise<void>;
-    },
-  ): { delivery: Delivery; failed: () => boolean } {
-    let settled = false;
-    let failed = false;
-    const settle = async (action: () => Promise<void>): Promise<void> => {
-      if (settled) {
-        throw new HeraldError(
-          ErrorCodes.TRANSPORT,
-          `Record ${origin.topic}/${origin.partition}/${origin.offset} settled twice`,
-        );
-      }
-      settled = true;
-      // Abandoned at shutdown: the record is redelivered to the group; acting now could lose it.
-      if (this.#abandoned) return;
-      try {
-        await action();
-      } catch (error) {
-        failed = true;
-        throw transportError('settle a delivery', error);
-      }
-    };
-    const delivery: Delivery = {
-      record,
-      group: this.#group,
-      partition: origin.partition,
-      offset: origin.offset.toString(),
-      attempt,
-      ack: () => settle(actions.ack),
-      retryLater: (delayMs: number, _error: ErrorInfo) => settle(() => actions.retryLater(delayMs)),
-      deadLetter: (failure: DeadLetterFailure) => settle(() => actions.deadLetter(failure)),
-    };
-    return { delivery, failed: () => failed };
-  }
-
-  async #appendRetry(
-    origin: Origin,
-    record: TransportRecord,
-    attempt: number,
-    dueAt: number,
-  ): Promise<ParkedEntry> {
-    const [retryOffset] = await this.#ctx.sender.send([
-      {
-        topic: this.#retryTopic,
-        partition: origin.partition,
-        key: record.key === undefined ? undefined : Buffer.from(record.key, 'utf8'),
-        value: toBuffer(record.data),
-        headers: encodeHeaders(
-          record.attributes,
-          retryControl({ group: this.#group, origin, attempt, dueAt }),
-        ),
-      },
-    ]);
-    return {
-      origin,
-      originKey: originKey(origin),
-      lane: laneOf(origin.topic, record.key),
-      record,
-      attempt,
-      dueAt,
-      retryOffset: retryOffset!,
-      readBack: false,
-      inFlight: false,
-    };
-  }
-
-  async #appendDeadLetter(
-    origin: Origin,
-    record: TransportRecord,
-    failure: DeadLetterFailure,
-  ): Promise<void> {
-    await this.#ctx.sender.send([
-      {
-        topic: this.#deadLetterTopic,
-        partition: 0,
-        key: record.key === undefined ? undefined : Buffer.from(record.key, 'utf8'),
-        value: toBuffer(record.data),
-        headers: encodeHeaders(
-          record.attributes,
-          deadLetterControl({
-            group: this.#group,
-            origin,
-            failure,
-            deadLetteredAt: new Date().toISOString(),
-          }),
-        ),
-      },
-    ]);
-  }
-
-  // ------------------------------------------------------------------------------------ parked redeliveries
-
-  #kickParked(): void {
-    if (this.#kickPending || this.#stopping) return;
-    this.#kickPending = true;
-    queueMicrotask(() => {
-      this.#kickPending = false;
-      void this.#dispatchParked().catch((error: unknown) => this.#report('redelivery', error));
-    });
-  }
-
-  /** Submits every due head of the parked records, then sleeps until the next one falls due. */
-  async #dispatchParked(): Promise<void> {
-    if (this.#dispatching) {
-      this.#dispatchAgain = true;
-      return;
-    }
-    this.#dispatching = true;
-    try {
-      do {
-        this.#dispatchAgain = false;
-        clearTimeout(this.#parkedTimer);
-        let nextDueAt = Number.POSITIVE_INFINITY;
-        for (const [partition, parked] of this.#parked) {
-          const state = this.#states.get(keyOf(this.#retryTopic, partition));
-          if (state === undefined) continue;
-          const { ready, nextDueAt: due } = parked.takeDue(Date.now());
-          nextDueAt = Math.min(nextDueAt, due);
-          for (const entry of ready) {
-            if (this.#stopping || state.revoked) {
-              entry.inFlight = false;
-              continue;
-            }
-            await this.#executor.submit(entry.record.key, () => this.#deliverParked(parked, state, entry));
-          }
-        }
-        if (nextDueAt !== Number.POSITIVE_INFINITY && !this.#stopping) {
-          this.#parkedTimer = setTimeout(() => this.#kickParked(), Math.max(1, nextDueAt - Date.now()));
-        }
-      } while (this.#dispatchAgain && !this.#stopping);
-    } finally {
-      this.#dispatching = false;
-    }
+    actions: KafkaSettleActions,
+  ): KafkaDelivery {
+    return kafkaDelivery(this.#group, origin, record, attempt, actions, () => this.#abandoned);
   }
 
   // ------------------------------------------------------------------------------------------------ commits
 
-  #finish(state: PartitionState, offset: bigint): void {
-    state.tracker.finish(offset);
-    if (state.revoked) return;
-    this.#dirty.add(state);
-    if (this.#commitTimer === undefined && !this.#stopping) {
-      this.#commitTimer = setTimeout(() => {
-        this.#commitTimer = undefined;
-        void this.#flushCommits();
-      }, this.#ctx.options.commitIntervalMs);
-    }
-  }
-
-  #flushCommits(): Promise<void> {
-    this.#committing = this.#committing.then(async () => {
-      const states = [...this.#dirty];
-      this.#dirty.clear();
-      try {
-        await this.#commitStates(states);
-      } catch (error) {
-        for (const state of states) if (!state.revoked) this.#dirty.add(state);
-        if (!this.#stopping) {
-          this.#report('commit', error);
-          this.#commitTimer ??= setTimeout(() => {
-            this.#commitTimer = undefined;
-            void this.#flushCommits();
-          }, 500);
-        }
-      }
-    });
-    return this.#committing;
-  }
-
-  /** Commits each state's safe position (below its oldest unsettled record), or its cursor when `initial`. */
-  async #commitStates(states: readonly PartitionState[], initial = false): Promise<void> {
-    const offsets: { topic: string; partition: number; offset: bigint; leaderEpoch: number }[] = [];
-    const committing: [PartitionState, bigint][] = [];
-    for (const state of states) {
-      const position = initial ? state.cursor : state.tracker.committable();
-      if (position === undefined || position === state.lastCommitted) continue;
-      offsets.push({ topic: state.topic, partition: state.partition, offset: position, leaderEpoch: -1 });
-      committing.push([state, position]);
-    }
-    if (offsets.length === 0 || this.#consumer === undefined) return;
+  /** Commits the positions in one request; the broker takes all or none. */
+  async #writeCommits(
+    commits: readonly { partition: PartitionState; position: bigint }[],
+  ): Promise<readonly { partition: PartitionState; position: bigint }[]> {
+    if (this.#consumer === undefined) return [];
+    const offsets = commits.map(({ partition: state, position }) => ({
+      topic: state.topic,
+      partition: state.partition,
+      offset: position,
+      leaderEpoch: -1,
+    }));
     try {
       await this.#consumer.commit({ offsets });
     } catch (error) {
       throw transportError(`commit offsets of group "${this.#group}"`, error);
     }
-    for (const [state, position] of committing) state.lastCommitted = position;
+    return commits;
   }
 
   // -------------------------------------------------------------------------------------------------- close
 
   /** Stops fetching, waits for in-flight deliveries (up to the timeout), commits, and leaves the group. */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
-    return this.#closing;
+    return this.#closer.run(options, (timeoutMs) => this.#close(timeoutMs));
   }
 
   async #close(timeoutMs: number): Promise<void> {
     this.#stopping = true;
-    clearTimeout(this.#parkedTimer);
-    this.#wake();
-    let timer: NodeJS.Timeout | undefined;
-    const drained = await Promise.race([
-      Promise.all([this.#loop, this.#executor.idle()]).then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (!drained) this.#abandoned = true;
-    clearTimeout(this.#commitTimer);
-    this.#commitTimer = undefined;
+    this.#redeliveries.stop();
+    this.#fetcher?.wake();
+    if (!(await settlesWithin(Promise.all([this.#loop, this.#executor.idle()]), timeoutMs))) {
+      this.#abandoned = true;
+    }
+    this.#committer.stop();
     await this.#assigning.catch(() => undefined);
-    await this.#flushCommits();
-    this.#rejectReady(new HeraldError(ErrorCodes.CLOSED, 'Subscription closed before it was ready'));
+    // Best effort, as the positions a next owner would otherwise start from are only older.
+    await this.#committer.flush().catch(() => undefined);
+    this.#readiness.closed();
     const consumer = this.#consumer;
     if (consumer !== undefined) {
       // Leaving the group hands the partitions over at once instead of after the session timeout.

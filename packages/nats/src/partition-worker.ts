@@ -1,10 +1,8 @@
 import {
-  ErrorCodes,
-  HeraldError,
+  settleOnce,
   sleep,
   type DeadLetterFailure,
   type Delivery,
-  type ErrorInfo,
   type KeyedExecutor,
   type TransportRecord,
 } from '@herald/core';
@@ -15,9 +13,10 @@ import { DeadLetterHeaders, headerPairs, type NatsDeadLetters } from './dead-let
 import type { Flow } from './flow.ts';
 import type { GroupState } from './group-state.ts';
 import { KeyLanes, type LaneItem, type SettleOutcome } from './key-lanes.ts';
-import { apiCode, JsCodes, transportError } from './nats-errors.ts';
+import { transportError } from './nats-errors.ts';
 import type { ResolvedNatsOptions } from './nats-options.ts';
 import type { Names } from './names.ts';
+import { restoreParks } from './park-restore.ts';
 import { Puller, type PulledMessage } from './puller.ts';
 
 /** What a partition worker shares with its subscription. */
@@ -120,16 +119,17 @@ export class PartitionWorker {
       this.#dirtyUntil = Date.now() + options.ackWaitMs + 250;
       await this.#pause(options.ackWaitMs + 250);
     }
-    for (let failures = 0; !this.#stopped; failures++) {
-      try {
-        await this.#restoreParks();
-        break;
-      } catch (error) {
-        if (failures === 0)
-          this.#ctx.report(transportError(error, `attaching to ${this.topic}/${this.partition}`));
-        await this.#pause(Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
-      }
-    }
+    await this.#untilAttached(() =>
+      restoreParks({
+        ...this.#ctx,
+        topic: this.topic,
+        partition: this.partition,
+        stream: this.#streamName,
+        consumer: this.#consumerName,
+        lanes: this.#lanes,
+        attempts: this.#attempts,
+      }),
+    );
     if (this.#stopped) return;
     const pull = (source: Source, stream: string, consumer: string): Puller =>
       new Puller({
@@ -150,52 +150,22 @@ export class PartitionWorker {
       pull('main', this.#streamName, this.#consumerName),
       pull('replay', names.replayStream, names.replayConsumer(group, this.topic, this.partition)),
     ];
+    await this.#untilAttached(() => Promise.all(pullers.map((puller) => puller.start())));
+    // Also when stopped while attaching: a puller that did start must be stopped too.
+    this.#pullers = pullers;
+  }
+
+  /** Runs `attach` until it succeeds or the worker stops, backing off up to 5 s; reports the first failure. */
+  async #untilAttached(attach: () => Promise<unknown>): Promise<void> {
     for (let failures = 0; !this.#stopped; failures++) {
       try {
-        await Promise.all(pullers.map((puller) => puller.start()));
-        this.#pullers = pullers;
+        await attach();
         return;
       } catch (error) {
         if (failures === 0)
           this.#ctx.report(transportError(error, `attaching to ${this.topic}/${this.partition}`));
         await this.#pause(Math.min(5000, 250 * 2 ** Math.min(failures, 5)));
       }
-    }
-    // Stopped while attaching: a puller that did start must be stopped too.
-    this.#pullers = pullers;
-  }
-
-  /** Restores the keys parked by an earlier owner, dropping parks whose record is known to be settled. */
-  async #restoreParks(): Promise<void> {
-    const { state, group, jsm } = this.#ctx;
-    const parks = await state.loadParks(group, this.topic, this.partition);
-    let ackFloor: number | undefined;
-    for (const park of parks) {
-      const [source, seqText] = park.id.split(':');
-      const seq = Number(seqText);
-      let settled: boolean;
-      if (source === 'main') {
-        ackFloor ??= (await jsm.consumers.info(this.#streamName, this.#consumerName)).ack_floor.stream_seq;
-        settled = seq <= ackFloor;
-      } else {
-        // Replays are a work queue: an acknowledged replay is gone from the stream.
-        settled = !(await this.#storedReplay(seq));
-      }
-      if (settled) {
-        await state.deletePark(group, this.topic, this.partition, park.key);
-      } else {
-        this.#lanes.restore(park.key, park.id, park.dueAt);
-        this.#attempts.set(park.id, { attempt: park.attempt, dueAt: park.dueAt });
-      }
-    }
-  }
-
-  async #storedReplay(seq: number): Promise<boolean> {
-    try {
-      return (await this.#ctx.jsm.streams.getMessage(this.#ctx.names.replayStream, { seq })) !== null;
-    } catch (error) {
-      if (apiCode(error) === JsCodes.NoMessageFound) return false;
-      throw error;
     }
   }
 
@@ -263,41 +233,16 @@ export class PartitionWorker {
 
   #delivery(tracked: Tracked): Delivery {
     const { msg, record } = tracked;
-    const settle = async (what: string, action: () => Promise<void>): Promise<void> => {
-      if (tracked.settled) {
-        throw new HeraldError(
-          ErrorCodes.TRANSPORT,
-          `Record ${this.topic}/${this.partition}/${tracked.offset} settled twice`,
-        );
-      }
-      tracked.settled = true;
-      // Abandoned (handed back at shutdown or lost): the server redelivers it; settling now could reorder it.
-      if (this.#abandoned) return;
-      try {
-        await action();
-      } catch (error) {
-        // Not settled as asked: hand it back, keeping its key's later records behind it.
-        const dueAt = Date.now() + SETTLE_FAILURE_RETRY_MS;
-        this.#lanes.park(tracked, dueAt);
-        this.#attempts.set(tracked.id, { attempt: tracked.attempt, dueAt });
-        this.#untrack(tracked);
-        msg.nak(SETTLE_FAILURE_RETRY_MS);
-        throw transportError(error, `${what} of ${this.topic}/${this.partition}/${tracked.offset}`);
-      }
-    };
-    return {
-      record,
-      group: this.#ctx.group,
-      partition: this.partition,
-      offset: tracked.offset,
-      attempt: tracked.attempt,
-      ack: () =>
-        settle('ack', async () => {
+    const where = `${this.topic}/${this.partition}/${tracked.offset}`;
+    const fields = { record, group: this.#ctx.group, partition: this.partition, offset: tracked.offset };
+    return settleOnce(
+      { ...fields, attempt: tracked.attempt },
+      {
+        ack: async () => {
           msg.ack();
           await this.#finish(tracked);
-        }),
-      retryLater: (delayMs: number, _error: ErrorInfo) =>
-        settle('retryLater', async () => {
+        },
+        retryLater: async (delayMs: number) => {
           const delay = Math.max(0, Math.round(delayMs));
           const dueAt = Date.now() + delay;
           const attempt = tracked.attempt + 1;
@@ -314,18 +259,29 @@ export class PartitionWorker {
           this.#untrack(tracked);
           if (delay > 0) msg.nak(delay);
           else msg.nak();
-        }),
-      deadLetter: (failure: DeadLetterFailure) =>
-        settle('deadLetter', async () => {
-          await this.#ctx.deadLetters.write(
-            this.#ctx.group,
-            { record, partition: this.partition, offset: tracked.offset },
-            failure,
-          );
+        },
+        deadLetter: async (failure: DeadLetterFailure) => {
+          await this.#ctx.deadLetters.write(this.#ctx.group, fields, failure);
           msg.ack();
           await this.#finish(tracked);
-        }),
-    };
+        },
+      },
+      {
+        subject: `Record ${where}`,
+        onClaim: () => (tracked.settled = true),
+        // Abandoned (handed back at shutdown or lost): the server redelivers it; settling now could reorder it.
+        skip: () => this.#abandoned,
+        onFailure: (error, action) => {
+          // Not settled as asked: hand it back, keeping its key's later records behind it.
+          const dueAt = Date.now() + SETTLE_FAILURE_RETRY_MS;
+          this.#lanes.park(tracked, dueAt);
+          this.#attempts.set(tracked.id, { attempt: tracked.attempt, dueAt });
+          this.#untrack(tracked);
+          msg.nak(SETTLE_FAILURE_RETRY_MS);
+          return transportError(error, `${action} of ${where}`);
+        },
+      },
+    );
   }
 
   #uncount(tracked: Tracked): void {

@@ -1,7 +1,6 @@
 // NATS-specific behaviour beyond the shared contract: the wire format other clients see, order per key across a
 // hand-over and under competing members, seek by offset and time, and the dead-letter operations.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import {
@@ -13,7 +12,7 @@ import {
   type Subscription,
   type Transport,
 } from '@herald/core';
-import { delay, testSchema, uniqueName, waitFor } from '@herald/core/testing';
+import { delay, spawnTestChild, testSchema, uniqueName, waitFor } from '@herald/core/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { Names } from '../src/index.ts';
@@ -182,27 +181,19 @@ if (nc === undefined) {
       const topic = uniqueName('failover');
       const group = uniqueName('g');
       const script = fileURLToPath(new URL('./park-child.ts', import.meta.url));
-      const child = spawn(
-        process.execPath,
-        ['--conditions=@herald/source', '--import', 'tsx', script, topic, group],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      let output = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-        child.on('exit', (_code, signal) => resolve(signal)),
-      );
+      const child = spawnTestChild(['--conditions=@herald/source', '--import', 'tsx'], script, [
+        topic,
+        group,
+      ]);
       try {
-        await waitFor(() => output.includes('READY'), 15_000, 'the child to join');
+        await waitFor(() => child.output().includes('READY'), 15_000, 'the child to join');
         const t = transport();
         const publisher = createPublisher({ transport: t, source: '/herald/nats-test' });
         await publisher.publish(Ping(topic), { key: 'k', seq: 0 });
         await publisher.publish(Ping(topic), { key: 'k', seq: 1 });
         await publisher.publish(Ping(topic), { key: 'other', seq: 0 });
-        assert.equal(await exited, 'SIGKILL');
-        assert.ok(output.includes('PARKED'), 'the child parked seq 0 before dying');
+        assert.equal(await child.exited, 'SIGKILL');
+        assert.ok(child.output().includes('PARKED'), 'the child parked seq 0 before dying');
         const log: string[] = [];
         await subscribe(t, group, topic, async (d) => {
           const { key, seq } = data(d);
@@ -213,7 +204,7 @@ if (nc === undefined) {
         await delay(300);
         assert.deepEqual(log, ['0@2', '1@1']);
       } finally {
-        child.kill('SIGKILL');
+        child.kill();
       }
     });
 

@@ -8,12 +8,18 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
+  deadLetterNotFound,
   ErrorCodes,
+  getDeadLetter,
   HeraldError,
+  listDeadLetters,
+  withDeadLetter,
   type DeadLetter,
   type DeadLetterFailure,
   type DeadLetterQuery,
   type DeadLetterQueue,
+  type DeadLetterScan,
+  type DeadLetterVisit,
   type ReplayOptions,
 } from '@herald/core';
 import {
@@ -27,7 +33,7 @@ import {
   type HeraldMeta,
 } from './message-binding.ts';
 import { derivedDeduplicationId, messageGroupId, type Names } from './names.ts';
-import type { QueueOps } from './queue-ops.ts';
+import { RECEIVE_SYSTEM_ATTRIBUTES, type QueueOps } from './queue-ops.ts';
 import { toHeraldError } from './sqs-errors.ts';
 import type { ResolvedSqsOptions } from './sqs-options.ts';
 import type { GroupQueues, QueueRef, Topology } from './topology.ts';
@@ -50,23 +56,10 @@ export interface DeadLetterOrigin {
   readonly offset: string;
 }
 
-const DEFAULT_LIST_LIMIT = 100;
 /** How long a scan holds the messages it reads before handing them back, s. */
 const SCAN_VISIBILITY_SECONDS = 30;
 /** Stack traces stored with a dead letter are cut to this many characters (message attributes count in its size). */
 const MAX_STACK = 8000;
-const SYSTEM_ATTRIBUTES = [
-  'ApproximateReceiveCount',
-  'MessageGroupId',
-  'SequenceNumber',
-  'SentTimestamp',
-] as const;
-
-/** The group part of a dead letter's id (`<group>:<uuid>`). */
-export function groupOfId(id: string): string | undefined {
-  const at = id.indexOf(':');
-  return at > 0 ? id.slice(0, at) : undefined;
-}
 
 function trimmed(failure: DeadLetterFailure): DeadLetterFailure {
   const { error } = failure;
@@ -82,11 +75,8 @@ function withMeta(
   return { ...attributes, [HERALD_ATTRIBUTE]: heraldAttribute(meta) };
 }
 
-type Visit = (
-  deadLetter: DeadLetter,
-  message: Message,
-  consume: () => Promise<void>,
-) => Promise<boolean> | boolean;
+/** What a scan hands a visit besides the dead letter: the SQS message, and a function that deletes it. */
+type ScanHandle = [message: Message, consume: () => Promise<void>];
 
 /**
  * Each group has one dead-letter queue, `<group>_dlq[.fifo]`, shared by its topics. Herald dead-letters a message
@@ -102,9 +92,11 @@ type Visit = (
  */
 export class SqsDeadLetters implements DeadLetterQueue {
   readonly #context: DeadLetterContext;
+  readonly #scanner: DeadLetterScan<ScanHandle>;
 
   constructor(context: DeadLetterContext) {
     this.#context = context;
+    this.#scanner = { groups: () => this.#allGroups(), scan: (group, visit) => this.#scan(group, visit) };
   }
 
   /** Sends a copy of `message` with its failure to the group's dead-letter queue (the caller then deletes it). */
@@ -145,54 +137,23 @@ export class SqsDeadLetters implements DeadLetterQueue {
   }
 
   async list(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
-    const limit = query.limit ?? DEFAULT_LIST_LIMIT;
-    const groups = query.group !== undefined ? [query.group] : await this.#allGroups();
-    const found: DeadLetter[] = [];
-    for (const group of groups) {
-      if (found.length >= limit) break;
-      await this.#scan(group, (deadLetter) => {
-        if (query.topic === undefined || deadLetter.record.topic === query.topic) found.push(deadLetter);
-        return found.length >= limit;
-      });
-    }
-    return found;
+    return listDeadLetters(this.#scanner, query);
   }
 
   async get(id: string): Promise<DeadLetter | undefined> {
-    const group = groupOfId(id);
-    if (group === undefined) return undefined;
-    let found: DeadLetter | undefined;
-    await this.#scan(group, (deadLetter) => {
-      if (deadLetter.id !== id) return false;
-      found = deadLetter;
-      return true;
-    });
-    return found;
+    return getDeadLetter(this.#scanner, id);
   }
 
   async replay(id: string, replayOptions: ReplayOptions = {}): Promise<void> {
-    const group = groupOfId(id);
-    let replayed = false;
-    if (group !== undefined) {
-      await this.#scan(group, async (deadLetter, message, consume) => {
-        if (deadLetter.id !== id) return false;
-        await this.#replay(deadLetter, message, replayOptions);
-        await consume();
-        replayed = true;
-        return true;
-      });
-    }
-    if (!replayed) throw new HeraldError(ErrorCodes.DEAD_LETTER_NOT_FOUND, `No dead letter with id ${id}`);
+    const replayed = await withDeadLetter(this.#scanner, id, async (deadLetter, message, consume) => {
+      await this.#replay(deadLetter, message, replayOptions);
+      await consume();
+    });
+    if (!replayed) throw deadLetterNotFound(id);
   }
 
   async discard(id: string): Promise<void> {
-    const group = groupOfId(id);
-    if (group === undefined) return;
-    await this.#scan(group, async (deadLetter, _message, consume) => {
-      if (deadLetter.id !== id) return false;
-      await consume();
-      return true;
-    });
+    await withDeadLetter(this.#scanner, id, (_deadLetter, _message, consume) => consume());
   }
 
   async #replay(deadLetter: DeadLetter, message: Message, replayOptions: ReplayOptions): Promise<void> {
@@ -296,7 +257,7 @@ export class SqsDeadLetters implements DeadLetterQueue {
   }
 
   /** Reads the group's dead-letter queue until `visit` returns true or it is exhausted; hands back what it read. */
-  async #scan(group: string, visit: Visit): Promise<void> {
+  async #scan(group: string, visit: DeadLetterVisit<ScanHandle>): Promise<void> {
     const { sqs, topology, ops } = this.#context;
     const queue: QueueRef | undefined = await topology.deadLetterQueue(group, false);
     if (queue === undefined) return; // No such queue: the group never had dead letters.
@@ -314,7 +275,7 @@ export class SqsDeadLetters implements DeadLetterQueue {
               WaitTimeSeconds: 1,
               VisibilityTimeout: SCAN_VISIBILITY_SECONDS,
               MessageAttributeNames: ['All'],
-              MessageSystemAttributeNames: [...SYSTEM_ATTRIBUTES],
+              MessageSystemAttributeNames: [...RECEIVE_SYSTEM_ATTRIBUTES],
             }),
           );
           messages = answer.Messages ?? [];

@@ -6,6 +6,17 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Batcher } from './batcher.ts';
 
+/**
+ * The system attributes every receive asks for: the attempt is read from the receive count, the executor lane
+ * from the FIFO message group, the delivery's offset from the sequence number (else the sent time).
+ */
+export const RECEIVE_SYSTEM_ATTRIBUTES = [
+  'ApproximateReceiveCount',
+  'MessageGroupId',
+  'SequenceNumber',
+  'SentTimestamp',
+] as const;
+
 /** AWS caps a message's visibility at 12 hours from its receive. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
 

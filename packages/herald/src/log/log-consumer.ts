@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sleep } from '../backoff.ts';
-import { ErrorCodes, HeraldError, type ErrorInfo } from '../errors.ts';
+import { CloseOnce, settlesWithin } from '../consumer-kit/close-within.ts';
+import { PartitionCommitter, type PositionCommit } from '../consumer-kit/partition-committer.ts';
+import { Readiness } from '../consumer-kit/readiness.ts';
+import { settleOnce } from '../consumer-kit/settle-once.ts';
+import type { ErrorInfo } from '../errors.ts';
 import { KeyedExecutor } from '../keyed-executor.ts';
-import { OffsetTracker } from '../offset-tracker.ts';
 import type {
   CloseOptions,
   ConsumerLag,
@@ -10,6 +13,7 @@ import type {
   Delivery,
   SubscribeOptions,
 } from '../transport.ts';
+import { LogPartition, partitionKey } from './log-partition.ts';
 import type { LogStore, MemberInfo, OwnedPartition, ParkedRecord, StoredRecord } from './log-store.ts';
 
 /** Tuning of a {@link LogConsumer}, from `logTransport` options. */
@@ -19,23 +23,6 @@ export interface LogConsumerTuning {
   readonly commitIntervalMs: number;
 }
 
-/** What the consumer knows of one partition it owns, under one ownership generation. */
-interface PartitionState {
-  readonly tp: OwnedPartition;
-  /** Next offset to read from the log. */
-  cursor: bigint;
-  readonly tracker: OffsetTracker;
-  /** Records of this partition parked for this group, in park order. */
-  parked: ParkedRecord[];
-  /** Keys with parked records: later records with these keys park behind them. */
-  parkedKeys: Set<string>;
-  readonly parkedInFlight: Set<bigint>;
-  revoked: boolean;
-  lastCommitted: bigint | undefined;
-}
-
-const keyOf = (tp: { topic: string; partition: number }): string => `${tp.topic}\u0000${tp.partition}`;
-const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 /**
  * The fetch loop gives the event loop a turn after submitting for this long. With a synchronous store (SQLite,
  * memory) and quick handlers, a whole backlog would otherwise drain in microtasks: no timer (heartbeat, commit)
@@ -56,29 +43,26 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * process (HTTP health checks) keeps answering.
  */
 export class LogConsumer {
-  readonly ready: Promise<void>;
+  readonly #readiness = new Readiness();
   readonly #store: LogStore;
   readonly #options: SubscribeOptions;
   readonly #onDelivery: (delivery: Delivery) => Promise<void>;
   readonly #tuning: LogConsumerTuning;
   readonly #member: MemberInfo;
   readonly #executor: KeyedExecutor;
-  readonly #states = new Map<string, PartitionState>();
-  readonly #toCommit = new Set<PartitionState>();
-  #resolveReady!: () => void;
-  #rejectReady!: (error: unknown) => void;
+  readonly #states = new Map<string, LogPartition>();
+  readonly #committer: PartitionCommitter<LogPartition>;
+  readonly #closer = new CloseOnce();
   #stopping = false;
   #abandoned = false;
   #woken = false;
   #wake: (() => void) | undefined;
   #parkedStale = false;
   #lastParkedReload = 0;
-  #commitTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #heartbeating: Promise<void> = Promise.resolve();
   #loop: Promise<void> = Promise.resolve();
   #unwatch: (() => void) | undefined;
-  #closing: Promise<void> | undefined;
   #turnStarted = performance.now();
 
   constructor(
@@ -95,12 +79,16 @@ export class LogConsumer {
     this.#executor = new KeyedExecutor(options.concurrency, {
       onError: (error) => this.#reportError(error),
     });
-    this.ready = new Promise((resolve, reject) => {
-      this.#resolveReady = resolve;
-      this.#rejectReady = reject;
+    this.#committer = new PartitionCommitter({
+      intervalMs: tuning.commitIntervalMs,
+      write: (commits) => this.#writeCommits(commits),
+      onError: (error) => this.#reportError(error),
     });
-    // A caller that never awaits `ready` must not see an unhandled rejection.
-    this.ready.catch(() => undefined);
+  }
+
+  /** Resolves once the member holds its share of the group's partitions and reads them. */
+  get ready(): Promise<void> {
+    return this.#readiness.promise;
   }
 
   /** Joins the group and starts the fetch loop. */
@@ -111,11 +99,11 @@ export class LogConsumer {
     });
     this.#heartbeating = this.#heartbeat().then(
       () => {
-        this.#resolveReady();
+        this.#readiness.resolve();
         this.#scheduleHeartbeat();
         this.#loop = this.#run();
       },
-      (error: unknown) => this.#rejectReady(error),
+      (error: unknown) => this.#readiness.reject(error),
     );
   }
 
@@ -149,7 +137,7 @@ export class LogConsumer {
   async #heartbeat(): Promise<void> {
     if (this.#stopping) return;
     const assignment = await this.#store.heartbeat(this.#member);
-    const next = new Map(assignment.partitions.map((tp) => [keyOf(tp), tp]));
+    const next = new Map(assignment.partitions.map((tp) => [partitionKey(tp), tp]));
     for (const [key, state] of this.#states) {
       if (next.get(key)?.generation !== state.tp.generation) {
         state.revoked = true;
@@ -165,7 +153,7 @@ export class LogConsumer {
     this.#signal();
   }
 
-  async #initPartition(tp: OwnedPartition): Promise<PartitionState> {
+  async #initPartition(tp: OwnedPartition): Promise<LogPartition> {
     let cursor = await this.#store.committed(this.#member.group, tp);
     let lastCommitted = cursor;
     if (cursor === undefined) {
@@ -173,16 +161,7 @@ export class LogConsumer {
         this.#options.startFrom === 'latest' ? await this.#store.endOffset(tp.topic, tp.partition) : 0n;
       if (await this.#store.commit(this.#member, tp, cursor)) lastCommitted = cursor;
     }
-    return {
-      tp,
-      cursor,
-      tracker: new OffsetTracker(),
-      parked: [],
-      parkedKeys: new Set(),
-      parkedInFlight: new Set(),
-      revoked: false,
-      lastCommitted,
-    };
+    return new LogPartition(tp, cursor, lastCommitted);
   }
 
   async #reloadParked(): Promise<void> {
@@ -196,21 +175,16 @@ export class LogConsumer {
     );
     const byPartition = new Map<string, ParkedRecord[]>();
     for (const p of parked) {
-      const key = keyOf(p.record);
+      const key = partitionKey(p.record);
       let list = byPartition.get(key);
       if (list === undefined) byPartition.set(key, (list = []));
       list.push(p);
     }
-    for (const state of states) this.#setParked(state, byPartition.get(keyOf(state.tp)) ?? []);
+    for (const state of states) state.setParked(byPartition.get(partitionKey(state.tp)) ?? []);
   }
 
-  #setParked(state: PartitionState, parked: ParkedRecord[]): void {
-    state.parked = parked;
-    state.parkedKeys = new Set(parked.flatMap((p) => (p.record.key === undefined ? [] : [p.record.key])));
-  }
-
-  async #reloadPartitionParked(state: PartitionState): Promise<void> {
-    this.#setParked(state, await this.#store.parked(this.#member.group, [state.tp]));
+  async #reloadPartitionParked(state: LogPartition): Promise<void> {
+    state.setParked(await this.#store.parked(this.#member.group, [state.tp]));
   }
 
   async #run(): Promise<void> {
@@ -272,44 +246,32 @@ export class LogConsumer {
   }
 
   /** Submits the due heads of the partition's parked records; returns when the next one is due. */
-  async #dispatchParked(state: PartitionState): Promise<number> {
-    let nextDue = Number.POSITIVE_INFINITY;
-    if (state.parked.length === 0) return nextDue;
-    const now = Date.now();
-    const seenKeys = new Set<string>();
-    for (const parked of state.parked) {
+  async #dispatchParked(state: LogPartition): Promise<number> {
+    if (state.parked.length === 0) return Number.POSITIVE_INFINITY;
+    const { due, nextDue } = state.due(Date.now());
+    for (const parked of due) {
       await this.#yieldIfDue();
       if (this.#stopping || state.revoked) break;
-      const key = parked.record.key;
-      if (key !== undefined) {
-        if (seenKeys.has(key)) continue;
-        seenKeys.add(key);
-      }
-      if (state.parkedInFlight.has(parked.parkId)) continue;
-      if (parked.dueAt > now) {
-        nextDue = Math.min(nextDue, parked.dueAt);
-        continue;
-      }
       state.parkedInFlight.add(parked.parkId);
-      await this.#executor.submit(key, () => this.#deliverParked(state, parked));
+      await this.#executor.submit(parked.record.key, () => this.#deliverParked(state, parked));
     }
     return nextDue;
   }
 
-  async #deliverLog(state: PartitionState, record: StoredRecord): Promise<void> {
+  async #deliverLog(state: LogPartition, record: StoredRecord): Promise<void> {
     // Not started before shutdown or revocation: left unfinished, so the next owner reads it again.
     if (this.#stopping || state.revoked) return;
-    if (record.key !== undefined && state.parkedKeys.has(record.key)) {
+    if (state.isKeyParked(record.key)) {
       // An earlier record of this key waits for redelivery: keep the key's order by parking behind it.
       await this.#store.park(this.#member.group, record, 1, Date.now());
       await this.#reloadPartitionParked(state);
-      this.#finish(state, record.offset);
+      this.#committer.finish(state, record.offset);
       return;
     }
     await this.#onDelivery(this.#delivery(state, record, 1, undefined));
   }
 
-  async #deliverParked(state: PartitionState, parked: ParkedRecord): Promise<void> {
+  async #deliverParked(state: LogPartition, parked: ParkedRecord): Promise<void> {
     try {
       if (this.#stopping || state.revoked) return;
       await this.#onDelivery(this.#delivery(state, parked.record, parked.attempt, parked));
@@ -320,93 +282,66 @@ export class LogConsumer {
   }
 
   #delivery(
-    state: PartitionState,
+    state: LogPartition,
     record: StoredRecord,
     attempt: number,
     parked: ParkedRecord | undefined,
   ): Delivery {
-    let settled = false;
-    const settle = async (action: () => Promise<void>): Promise<void> => {
-      if (settled)
-        throw new HeraldError(
-          ErrorCodes.TRANSPORT,
-          `Record ${record.topic}/${record.partition}/${record.offset} settled twice`,
-        );
-      settled = true;
-      // Abandoned at shutdown: the record is redelivered to the group; touching the store now could lose it.
-      if (this.#abandoned) return;
-      await action();
-    };
+    const { group } = this.#member;
     const done = async (): Promise<void> => {
       if (parked === undefined) {
-        this.#finish(state, record.offset);
+        this.#committer.finish(state, record.offset);
         return;
       }
       await this.#store.unpark(parked.parkId);
-      this.#setParked(
-        state,
-        state.parked.filter((p) => p.parkId !== parked.parkId),
-      );
+      state.unparked(parked.parkId);
     };
-    return {
-      record,
-      group: this.#member.group,
-      partition: record.partition,
-      offset: record.offset.toString(),
-      attempt,
-      ack: () => settle(done),
-      retryLater: (delayMs: number, error: ErrorInfo) =>
-        settle(async () => {
+    return settleOnce(
+      { record, group, partition: record.partition, offset: record.offset.toString(), attempt },
+      {
+        ack: done,
+        retryLater: async (delayMs: number, error: ErrorInfo) => {
           const dueAt = Date.now() + Math.max(0, delayMs);
           if (parked === undefined) {
-            await this.#store.park(this.#member.group, record, attempt + 1, dueAt, error);
+            await this.#store.park(group, record, attempt + 1, dueAt, error);
             await this.#reloadPartitionParked(state);
-            this.#finish(state, record.offset);
+            this.#committer.finish(state, record.offset);
           } else {
             await this.#store.reschedule(parked.parkId, attempt + 1, dueAt, error);
-            this.#setParked(
-              state,
-              state.parked.map((p) =>
-                p.parkId === parked.parkId ? { ...p, attempt: attempt + 1, dueAt } : p,
-              ),
-            );
+            state.rescheduled(parked.parkId, attempt + 1, dueAt);
           }
-        }),
-      deadLetter: (failure: DeadLetterFailure) =>
-        settle(async () => {
-          await this.#store.deadLetter(this.#member.group, record, failure);
+        },
+        deadLetter: async (failure: DeadLetterFailure) => {
+          await this.#store.deadLetter(group, record, failure);
           await done();
-        }),
-    };
+        },
+      },
+      {
+        subject: `Record ${record.topic}/${record.partition}/${record.offset}`,
+        // Abandoned at shutdown: the record is redelivered to the group; touching the store now could lose it.
+        skip: () => this.#abandoned,
+      },
+    );
   }
 
-  #finish(state: PartitionState, offset: bigint): void {
-    state.tracker.finish(offset);
-    this.#toCommit.add(state);
-    if (this.#commitTimer === undefined) {
-      this.#commitTimer = setTimeout(() => {
-        this.#commitTimer = undefined;
-        void this.#flushCommits().catch((error: unknown) => this.#reportError(error));
-      }, this.#tuning.commitIntervalMs);
-    }
-  }
-
-  async #flushCommits(): Promise<void> {
-    const states = [...this.#toCommit];
-    this.#toCommit.clear();
-    for (const state of states) {
-      const position = state.tracker.committable();
-      if (position === undefined || position === state.lastCommitted) continue;
-      if (await this.#store.commit(this.#member, state.tp, position)) {
-        state.lastCommitted = position;
+  /** Writes commit positions; a partition whose commit the store refuses is another member's now. */
+  async #writeCommits(
+    commits: readonly PositionCommit<LogPartition>[],
+  ): Promise<PositionCommit<LogPartition>[]> {
+    const accepted: PositionCommit<LogPartition>[] = [];
+    for (const commit of commits) {
+      const state = commit.partition;
+      if (await this.#store.commit(this.#member, state.tp, commit.position)) {
+        accepted.push(commit);
       } else if (!state.revoked) {
         // Another member owns it now (our lease lapsed or the group was seeked): stop reading it, and ask for
         // the current assignment now rather than at the next heartbeat.
         state.revoked = true;
-        this.#states.delete(keyOf(state.tp));
+        this.#states.delete(partitionKey(state.tp));
         this.#heartbeatSoon();
       }
     }
+    return accepted;
   }
 
   /** The group's lag in each partition this member owns: the store's end offset minus its committed offset. */
@@ -426,8 +361,7 @@ export class LogConsumer {
 
   /** Stops fetching, waits for in-flight deliveries (up to the timeout), commits, and leaves the group. */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
-    return this.#closing;
+    return this.#closer.run(options, (timeoutMs) => this.#close(timeoutMs));
   }
 
   async #close(timeoutMs: number): Promise<void> {
@@ -435,18 +369,13 @@ export class LogConsumer {
     clearTimeout(this.#heartbeatTimer);
     this.#unwatch?.();
     this.#signal();
-    let timer: NodeJS.Timeout | undefined;
-    const drained = await Promise.race([
-      Promise.all([this.#loop, this.#executor.idle()]).then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    if (!drained) this.#abandoned = true;
-    clearTimeout(this.#commitTimer);
-    this.#commitTimer = undefined;
+    if (!(await settlesWithin(Promise.all([this.#loop, this.#executor.idle()]), timeoutMs))) {
+      this.#abandoned = true;
+    }
+    this.#committer.stop();
     await this.#heartbeating.catch(() => undefined);
-    await this.#flushCommits().catch((error: unknown) => this.#reportError(error));
+    await this.#committer.flush().catch((error: unknown) => this.#reportError(error));
     await this.#store.leave(this.#member).catch((error: unknown) => this.#reportError(error));
-    this.#rejectReady(new HeraldError(ErrorCodes.CLOSED, 'Subscription closed before it was ready'));
+    this.#readiness.closed();
   }
 }
