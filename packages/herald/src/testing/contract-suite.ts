@@ -8,6 +8,7 @@ import type { CloudEvent } from '../message.ts';
 import { createPublisher } from '../publisher.ts';
 import { createRouter } from '../router.ts';
 import type { Delivery, Subscription, Transport } from '../transport.ts';
+import { registerReconnectCase, type ConnectionFault } from './contract-cases/reconnect.ts';
 import { testSchema } from './test-schema.ts';
 import { delay, uniqueName, waitFor } from './wait.ts';
 
@@ -28,6 +29,8 @@ export interface ContractTarget {
   readonly rebalanceMs?: number;
   /** Bound of each wait for an asynchronous outcome. Default 15000 ms. */
   readonly timeoutMs?: number;
+  /** How the reconnect case cuts the transport off its broker, or why it cannot here; absent: skipped. */
+  readonly connectionFault?: ConnectionFault;
 }
 
 const Ping = (topic: string) =>
@@ -565,5 +568,7 @@ export function runContractSuite(target: ContractTarget): void {
       await t.close();
       await assert.rejects(() => publishPings(t, topic, ['k'], 1), { code: 'HERALD_CLOSED' });
     });
+
+    registerReconnectCase(target.connectionFault, timeoutMs);
   });
 }

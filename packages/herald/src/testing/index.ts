@@ -1,3 +1,4 @@
 export * from './contract-suite.ts';
+export type { ConnectionFault } from './contract-cases/reconnect.ts';
 export * from './test-schema.ts';
 export * from './wait.ts';
