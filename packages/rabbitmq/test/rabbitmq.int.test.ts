@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, describe, it, test } from 'node:test';
 import amqp from 'amqplib';
 import {
@@ -295,6 +296,44 @@ if (await brokerReachable()) {
         errors.some((e) => (e as { code?: string }).code === 'HERALD_TRANSPORT'),
         'the lost connection was reported',
       );
+    });
+
+    // The cause of the reconnect test's old intermittent failure, made certain: the handler's ack is still in
+    // amqplib's buffers (written to the socket on the next turn of the event loop) when the broker closes the
+    // connection, so the broker never receives it and delivers the record again once the member reconnects.
+    it('redelivers a record whose ack the broker had not received when the connection dropped', async (ctx) => {
+      if (!(await canDropConnections())) {
+        ctx.skip('rabbitmqctl cannot list or close connections here');
+        return;
+      }
+      const connectionName = uniqueName('herald-lost-ack');
+      const t = transport({ connectionName, onError: () => undefined });
+      const topic = uniqueName('lost-ack');
+      const deliveries: string[] = [];
+      let dropped = false;
+      await subscribe(t, uniqueName('g'), topic, async (d) => {
+        deliveries.push(decodeRecord(d.record).id);
+        await d.ack();
+        if (!dropped) {
+          dropped = true;
+          // Synchronously, before the event loop can flush the ack.
+          const listing = execFileSync(
+            'rabbitmqctl',
+            ['list_connections', 'pid', 'client_properties', '-q'],
+            {
+              encoding: 'utf8',
+            },
+          );
+          for (const line of listing.split('\n').filter((l) => l.includes(connectionName)))
+            execFileSync('rabbitmqctl', ['close_connection', line.split('\t')[0]!, 'herald test']);
+        }
+      }).ready;
+      const sent = await createPublisher({ transport: t, source: '/herald/test' }).publish(Ping(topic), {
+        key: 'k',
+        seq: 0,
+      });
+      await waitFor(() => deliveries.length === 2, 20_000, 'the redelivery after the reconnection');
+      assert.deepEqual(deliveries, [sent.id, sent.id]);
     });
 
     it('keeps events for a group declared before its first member starts', async () => {
