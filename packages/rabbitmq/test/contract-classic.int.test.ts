@@ -4,7 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { runContractSuite } from '@herald/core/testing';
 import type { RabbitMqTransport } from '../src/index.ts';
-import { brokerReachable, RABBITMQ_URL, removeTopology, testTransport } from './rabbitmq-test-settings.ts';
+import {
+  brokerReachable,
+  connectionFault,
+  RABBITMQ_URL,
+  removeTopology,
+  testTransport,
+} from './rabbitmq-test-settings.ts';
 
 process.env.HERALD_RABBITMQ_TEST_QUEUE_TYPE = 'classic';
 const created: RabbitMqTransport[] = [];
@@ -20,6 +26,7 @@ if (await brokerReachable()) {
     childModule: fileURLToPath(new URL('./contract-child.ts', import.meta.url)),
     rebalanceMs: 1000,
     timeoutMs: 15_000,
+    connectionFault: await connectionFault(created),
   });
   after(() => removeTopology(created));
 } else {

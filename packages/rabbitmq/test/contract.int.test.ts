@@ -2,7 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { runContractSuite } from '@herald/core/testing';
 import type { RabbitMqTransport } from '../src/index.ts';
-import { brokerReachable, RABBITMQ_URL, removeTopology, testTransport } from './rabbitmq-test-settings.ts';
+import {
+  brokerReachable,
+  connectionFault,
+  RABBITMQ_URL,
+  removeTopology,
+  testTransport,
+} from './rabbitmq-test-settings.ts';
 
 const created: RabbitMqTransport[] = [];
 
@@ -17,6 +23,7 @@ if (await brokerReachable()) {
     childModule: fileURLToPath(new URL('./contract-child.ts', import.meta.url)),
     rebalanceMs: 1000,
     timeoutMs: 15_000,
+    connectionFault: await connectionFault(created),
   });
   // Runs after the suite has closed its transports: the queues and exchanges of this run go too.
   after(() => removeTopology(created));

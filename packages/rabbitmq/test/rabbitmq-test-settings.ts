@@ -1,6 +1,10 @@
 // Settings shared by the RabbitMQ integration tests and the contract suite's child process (which inherits the
 // environment): one broker URL, and a name prefix per test run so the run's exchanges and queues can be removed.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import amqp from 'amqplib';
+import type { ConnectionFault } from '@herald/core/testing';
 import { rabbitmq, type RabbitMqOptions, type RabbitMqTransport } from '../src/index.ts';
 
 export const RABBITMQ_URL = process.env.HERALD_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -59,4 +63,53 @@ export async function removeTopology(transports: readonly RabbitMqTransport[]): 
   } finally {
     await connection.close();
   }
+}
+
+const execFileAsync = promisify(execFile);
+
+async function rabbitmqctl(...args: string[]): Promise<string> {
+  return (await execFileAsync('rabbitmqctl', args, { encoding: 'utf8' })).stdout;
+}
+
+/** Whether `rabbitmqctl` can list connections here (it must run as a user that may reach the node). */
+export async function canDropConnections(): Promise<boolean> {
+  try {
+    await rabbitmqctl('list_connections', 'name', '-q');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes the broker close every connection whose client-provided name contains `connectionName` (as an operator's
+ * `rabbitmqctl close_connection` or a broker restart would). Resolves with how many it closed, once closed.
+ */
+export async function dropConnections(connectionName: string): Promise<number> {
+  const listing = await rabbitmqctl('list_connections', 'pid', 'client_properties', '-q');
+  const pids = listing
+    .split('\n')
+    .filter((line) => line.includes(connectionName))
+    .map((line) => line.split('\t')[0]!);
+  for (const pid of pids) await rabbitmqctl('close_connection', pid, 'herald test');
+  return pids.length;
+}
+
+/**
+ * The contract suite's connection fault: transports under a connection name of their own, whose connections the
+ * broker closes. The transports made are pushed to `created`, for cleanup.
+ */
+export async function connectionFault(created: RabbitMqTransport[]): Promise<ConnectionFault> {
+  if (!(await canDropConnections())) return { unsupported: 'rabbitmqctl cannot list or close connections' };
+  const connectionName = `herald-fault-${process.pid}-${Date.now().toString(36)}`;
+  return {
+    create: () => {
+      const transport = testTransport({ connectionName, onError: () => undefined });
+      created.push(transport);
+      return transport;
+    },
+    interrupt: async () => {
+      assert.ok((await dropConnections(connectionName)) > 0, 'the broker had connections to close');
+    },
+  };
 }

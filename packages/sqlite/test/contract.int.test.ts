@@ -16,4 +16,9 @@ runContractSuite({
   // A hand-over takes the owner's heartbeat, then the newcomer's: two heartbeat intervals (a third of the
   // session timeout each), plus slack.
   rebalanceMs: CONTRACT_SESSION_TIMEOUT_MS,
+  connectionFault: {
+    unsupported:
+      'embedded: each process opens the log file itself, so there is no connection or server to lose; a process ' +
+      'restart is the killed-child and abandoned-consumer cases',
+  },
 });

@@ -9,6 +9,7 @@ import { deadLetterCases } from './contract-cases/dead-letters.ts';
 import { envelopeCases } from './contract-cases/envelope.ts';
 import { groupCases } from './contract-cases/groups.ts';
 import { orderingCases } from './contract-cases/ordering.ts';
+import { reconnectCases } from './contract-cases/reconnect.ts';
 import { redeliveryCases } from './contract-cases/redelivery.ts';
 import { replayCases } from './contract-cases/replay.ts';
 
@@ -26,6 +27,7 @@ const cases: readonly ((c: ContractContext) => void)[] = [
   deadLetterCases,
   replayCases,
   closeCases,
+  reconnectCases,
 ];
 
 /**

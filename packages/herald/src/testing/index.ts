@@ -1,4 +1,5 @@
 export * from './contract-suite.ts';
+export type { ConnectionFault } from './contract-cases/reconnect.ts';
 export * from './test-schema.ts';
 export * from './wait.ts';
 export * from './child-process.ts';

@@ -5,6 +5,7 @@ import { createPublisher } from '../../publisher.ts';
 import type { TestContext } from 'node:test';
 import type { Delivery, Subscription, Transport, TransportCapabilities } from '../../transport.ts';
 import { testSchema } from '../test-schema.ts';
+import type { ConnectionFault } from './reconnect.ts';
 
 /** A transport under test. */
 export interface ContractTarget {
@@ -23,6 +24,8 @@ export interface ContractTarget {
   readonly rebalanceMs?: number;
   /** Bound of each wait for an asynchronous outcome. Default 15000 ms. */
   readonly timeoutMs?: number;
+  /** How the reconnect case cuts the transport off its broker, or why it cannot here; absent: skipped. */
+  readonly connectionFault?: ConnectionFault;
 }
 
 /** The contract's test event: `{ key, seq, text? }`, keyed by `key`, on the given topic. */
