@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import { configError, createUnitOfWork, type UnitOfWork } from '@herald/core';
 import type { PostgresInbox } from './inbox.ts';
 import type { PostgresOutbox } from './outbox.ts';
-import { transaction, type TransactionOptions } from './transaction.ts';
+import { checkIsolation, transaction, type TransactionOptions } from './transaction.ts';
 
 /** Options of {@link postgresUnitOfWork}. */
 export interface PostgresUnitOfWorkOptions {
@@ -30,6 +30,7 @@ export function postgresUnitOfWork(options: PostgresUnitOfWorkOptions): UnitOfWo
   if (inbox.pool !== outbox.pool) {
     throw configError('outbox', "an outbox on the inbox's pool (one transaction)", outbox.schema);
   }
+  checkIsolation(options.isolation);
   const transactionOptions: TransactionOptions =
     options.isolation === undefined ? {} : { isolation: options.isolation };
   return createUnitOfWork<PoolClient>(
