@@ -6,7 +6,7 @@ import { decodeRecord } from '../codec.ts';
 import { defineEvent } from '../event-definition.ts';
 import type { CloudEvent } from '../message.ts';
 import { createPublisher } from '../publisher.ts';
-import { createRouter } from '../router.ts';
+import { createRouter } from '../create-router.ts';
 import type { Delivery, Subscription, Transport } from '../transport.ts';
 import { testSchema } from './test-schema.ts';
 import { delay, uniqueName, waitFor } from './wait.ts';
