@@ -42,7 +42,10 @@ const TRANSPORTS = ['sqlite', 'kafka', 'rabbitmq', 'nats', 'sqs'];
 /** A transport does not import another one: what they share belongs in @herald/core. */
 const notOtherTransports = (self) => [
   {
-    group: TRANSPORTS.filter((name) => name !== self).flatMap((name) => [`@herald/${name}`, `@herald/${name}/*`]),
+    group: TRANSPORTS.filter((name) => name !== self).flatMap((name) => [
+      `@herald/${name}`,
+      `@herald/${name}/*`,
+    ]),
     message: 'Transports do not import each other: move what they share into @herald/core.',
   },
 ];

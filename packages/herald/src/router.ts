@@ -135,7 +135,8 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
   const logger = options.logger ?? consoleHeraldLogger(`router ${group}`);
   const skippedTypes = new Set<string>();
   const { pipeline } = options;
-  if (!Array.isArray(pipeline as unknown)) throw configError('pipeline', 'an array of middleware', pipeline);
+  const given: unknown = pipeline;
+  if (!Array.isArray(given)) throw configError('pipeline', 'an array of middleware', given);
   const outcomes = options.outcomes ?? {};
   const codec = options.codec ?? cloudEventsCodec;
   const publisher = options.publisher ?? createPublisher({ transport, source: options.source });
