@@ -13,7 +13,7 @@ describe('GET /ledger is paginated', () => {
   before(async () => {
     payment = await makePayment(transport);
     app = paymentHttp(payment, silentLogger);
-    await payment.storage.transaction(async ({ store }) => {
+    await payment.storage.run(async ({ store }) => {
       for (let i = 0; i < rows; i++)
         await store.addLedger({
           orderId: `order-${i}`,

@@ -121,7 +121,7 @@ describe('notification service', () => {
     const database = testDatabase();
     const transport = memory();
     const first = await notificationService({ database, transport });
-    await first.storage.transaction(({ store }) =>
+    await first.storage.run(({ store }) =>
       store.claim(
         { notificationId: 'n-1', orderId: 'o-9', userId: 'd', outcome: 'confirmed', message: 'm' },
         'log',

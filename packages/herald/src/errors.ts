@@ -103,3 +103,15 @@ export function describeError(error: unknown): ErrorInfo {
   }
   return { name: 'NonError', message: String(error) };
 }
+
+/**
+ * The reason stored with a dead-lettered event, derived from its error: `validation`, `decode`,
+ * `permanent-error`, else `max-attempts`.
+ */
+export function deadLetterReason(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === ErrorCodes.VALIDATION) return 'validation';
+  if (code === ErrorCodes.DECODE) return 'decode';
+  if (isPermanent(error)) return 'permanent-error';
+  return 'max-attempts';
+}

@@ -22,6 +22,9 @@ export * from './middleware/idempotency.ts';
 export * from './middleware/timeout.ts';
 export * from './logger.ts';
 export * from './router.ts';
+export * from './create-router.ts';
+export * from './default-pipeline.ts';
+export * from './unit-of-work.ts';
 export { TraceAttributes, TraceEvents, messagingSystem } from './tracing/semantic-conventions.ts';
 export {
   eventSpanContext,

@@ -2,7 +2,7 @@ import type { ErrorInfo } from './errors.ts';
 import type { EventDefinition } from './event-definition.ts';
 import type { CloudEvent } from './message.ts';
 import type { Publisher } from './publisher.ts';
-import type { DeadLetterFailure, Delivery } from './transport.ts';
+import type { DeadLetterFailure, DeliveryView } from './transport.ts';
 
 /**
  * One delivery travelling through the middleware chain. The router creates it; middleware may read it, set
@@ -10,7 +10,8 @@ import type { DeadLetterFailure, Delivery } from './transport.ts';
  * is acked.
  */
 export interface MessageContext {
-  readonly delivery: Delivery;
+  /** What the transport delivered, read-only: settle through `retryLater` and `deadLetter` (once). */
+  readonly delivery: DeliveryView;
   readonly group: string;
   /** The decoded CloudEvent (data not yet validated). */
   readonly event: CloudEvent;

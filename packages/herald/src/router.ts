@@ -1,29 +1,29 @@
 import { runHandling } from './causation.ts';
-import { configError, describeError, ErrorCodes, HeraldError, type ErrorInfo } from './errors.ts';
+import {
+  configError,
+  deadLetterReason,
+  describeError,
+  ErrorCodes,
+  HeraldError,
+  type ErrorInfo,
+} from './errors.ts';
 import type { EventData, EventDefinition } from './event-definition.ts';
 import { checkName } from './names.ts';
 import type { CloudEvent } from './message.ts';
 import { compose, type MessageContext, type MessageHandler, type Middleware } from './middleware.ts';
-import { deadLetter, deadLetterReason } from './middleware/dead-letter.ts';
-import { redelivery, type RedeliveryOptions } from './middleware/redelivery.ts';
-import { retry, type RetryOptions } from './middleware/retry.ts';
-import { validation } from './middleware/validation.ts';
 import { consoleHeraldLogger, type HeraldLogger } from './logger.ts';
-import { messagingMetrics, type DeliveryLabels } from './metrics/messaging-metrics.ts';
-import { metrics } from './metrics/metrics-middleware.ts';
-import { observeHandler, safely } from './tracing/delivery-observer.ts';
-import { tracingActive } from './tracing/trace-context.ts';
-import { tracing } from './tracing/tracing-middleware.ts';
 import { cloudEventsCodec, type Codec } from './codec.ts';
 import { checkSource, createPublisher, type Publisher } from './publisher.ts';
-import type { DeadLetterFailure, Delivery, Subscription, Transport } from './transport.ts';
+import { safely } from './safely.ts';
+import type { DeadLetterFailure, Delivery, DeliveryView, Subscription, Transport } from './transport.ts';
 
 /** What a handler receives besides the event. */
 export interface HandlerContext {
   readonly group: string;
   /** The delivery attempt (1 on first delivery). */
   readonly attempt: number;
-  readonly delivery: Delivery;
+  /** What the transport delivered, read-only: the router settles it (handlers resolve or throw). */
+  readonly delivery: DeliveryView;
   /** Aborted when the router shuts down past its timeout. */
   readonly signal: AbortSignal;
   /** Publishes with causation and correlation taken from the event being handled. */
@@ -36,8 +36,27 @@ export type Handler<D extends EventDefinition> = (
   context: HandlerContext,
 ) => Promise<void> | void;
 
-/** Options of {@link createRouter}. */
-export interface RouterOptions {
+/** The labels of what {@link RouterOutcomes} reports (the shape of the messaging metrics' labels). */
+export interface OutcomeLabels {
+  readonly topic: string;
+  /** The CloudEvents `type`, or `unknown` for a record that could not be decoded. */
+  readonly type: string;
+  readonly group: string;
+}
+
+/** What a router reports about deliveries it settles itself, whatever its pipeline (for metrics). */
+export interface RouterOutcomes {
+  /** A delivery was stored in the group's dead-letter queue for `reason` (decode failures included). */
+  deadLettered?(labels: OutcomeLabels, reason: string): void;
+  /** A delivery was acked without being handled, for `reason` (`unknown-type`). */
+  skipped?(labels: OutcomeLabels, reason: string): void;
+}
+
+/**
+ * Options of {@link createPipelineRouter}: a router on an explicit middleware chain. Most code calls
+ * `createRouter`, which builds the chain with `defaultPipeline()`.
+ */
+export interface PipelineRouterOptions {
   readonly transport: Transport;
   /** The consumer group: the service's name. Every group gets every event; instances of one group share them. */
   readonly group: string;
@@ -47,24 +66,11 @@ export interface RouterOptions {
   readonly publisher?: Publisher;
   /** Deliveries handled at once across keys. Default 16. */
   readonly concurrency?: number;
-  /** Immediate retries, or `false` for none. */
-  readonly retry?: RetryOptions | false;
-  /** Delayed redeliveries, or `false` for none (failures then go straight to the dead-letter queue). */
-  readonly redelivery?: RedeliveryOptions | false;
-  /** Middleware placed between the failure handling (outside) and validation (inside), outermost first. */
-  readonly middleware?: readonly Middleware[];
   /**
-   * Traces and counts deliveries: `tracing()` and `metrics()` go first in the default chain (outside the failure
-   * handling, so they see redeliveries and dead letters) and `observeHandler()` inside `retry` (so they see each
-   * handler call). Default: on if an OpenTelemetry SDK or Herald messaging metrics are registered when the router
-   * is created (`setupTelemetry` from `@herald/telemetry` registers both), so a service without them pays nothing.
+   * The whole middleware chain, outermost first, between decoding and the handler. It must settle failures (the
+   * router redelivers an error that escapes it after 1 s rather than lose the event).
    */
-  readonly telemetry?: boolean;
-  /**
-   * Replaces the whole default chain (telemetry, dead-letter, redelivery, retry, `middleware`, validation). For
-   * tools that need a different order; the router still decodes, dispatches and acks.
-   */
-  readonly pipeline?: readonly Middleware[];
+  readonly pipeline: readonly Middleware[];
   /** Where a new group starts. Default `earliest`. */
   readonly startFrom?: 'earliest' | 'latest';
   /** Reads records into events. Default {@link cloudEventsCodec}; `plainJsonCodec()` also reads plain JSON. */
@@ -79,6 +85,8 @@ export interface RouterOptions {
    * logger fits as is. Default: `console` (a dead letter is never silent); `silentHeraldLogger` drops them.
    */
   readonly logger?: HeraldLogger;
+  /** Told of every dead letter and skipped event (`createRouter` reports them to the messaging metrics). */
+  readonly outcomes?: RouterOutcomes;
 }
 
 /** Distinct skipped types remembered per router to log each once; past it the memory starts over. */
@@ -110,8 +118,11 @@ export interface Router {
   describe(): RouterDescription;
 }
 
-/** Creates a {@link Router}. Options are checked at once; a bad one throws `HERALD_CONFIG`. */
-export function createRouter(options: RouterOptions): Router {
+/**
+ * Creates a {@link Router} on `options.pipeline`, with no feature of its own: no retry, dead letter or telemetry
+ * unless the pipeline has them. Options are checked at once; a bad one throws `HERALD_CONFIG`.
+ */
+export function createPipelineRouter(options: PipelineRouterOptions): Router {
   const { transport, group } = options;
   checkName('group', group);
   checkSource(options.source);
@@ -120,25 +131,13 @@ export function createRouter(options: RouterOptions): Router {
     throw configError('concurrency', 'an integer >= 1', concurrency);
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   if (!(shutdownTimeoutMs >= 0)) throw configError('shutdownTimeoutMs', 'a number >= 0', shutdownTimeoutMs);
-  if (!transport.capabilities.deadLetterQueue && options.pipeline === undefined) {
-    throw new HeraldError(
-      ErrorCodes.UNSUPPORTED,
-      `Transport "${transport.name}" has no dead-letter queue; pass a "pipeline" that handles failures`,
-    );
-  }
   const onError = options.onError ?? ((error: unknown) => console.error('[herald] router', group, error));
   const logger = options.logger ?? consoleHeraldLogger(`router ${group}`);
   const skippedTypes = new Set<string>();
-  const telemetry = options.telemetry ?? (tracingActive() || messagingMetrics() !== undefined);
-  const pipeline: readonly Middleware[] = options.pipeline ?? [
-    ...(telemetry ? [tracing({ transport: transport.name }), metrics()] : []),
-    deadLetter(),
-    ...(options.redelivery === false ? [] : [redelivery(options.redelivery)]),
-    ...(options.retry === false ? [] : [retry(options.retry)]),
-    ...(telemetry ? [observeHandler()] : []),
-    ...(options.middleware ?? []),
-    validation(),
-  ];
+  const { pipeline } = options;
+  const given: unknown = pipeline;
+  if (!Array.isArray(given)) throw configError('pipeline', 'an array of middleware', given);
+  const outcomes = options.outcomes ?? {};
   const codec = options.codec ?? cloudEventsCodec;
   const publisher = options.publisher ?? createPublisher({ transport, source: options.source });
   const handlers = new Map<string, { definition: EventDefinition; handler: Handler<EventDefinition> }>();
@@ -161,7 +160,7 @@ export function createRouter(options: RouterOptions): Router {
   const chain = compose(pipeline, dispatch);
 
   // What identifies a delivery in logs: never its data (it may hold personal data or secrets).
-  const logFields = (delivery: Delivery, type: string | undefined): Record<string, unknown> => ({
+  const logFields = (delivery: DeliveryView, type: string | undefined): Record<string, unknown> => ({
     event_id: delivery.record.attributes.id,
     event_type: type,
     group,
@@ -170,7 +169,7 @@ export function createRouter(options: RouterOptions): Router {
     offset: delivery.offset,
     attempt: delivery.attempt,
   });
-  const labelsOf = (delivery: Delivery, type: string | undefined): DeliveryLabels => ({
+  const labelsOf = (delivery: DeliveryView, type: string | undefined): OutcomeLabels => ({
     topic: delivery.record.topic,
     type: type ?? 'unknown',
     group,
@@ -183,7 +182,7 @@ export function createRouter(options: RouterOptions): Router {
     failure: DeadLetterFailure,
   ): Promise<void> {
     await delivery.deadLetter(failure);
-    safely(() => messagingMetrics()?.deadLettered(labelsOf(delivery, type), failure.reason));
+    safely(() => outcomes.deadLettered?.(labelsOf(delivery, type), failure.reason));
     safely(() =>
       logger.error(
         {
@@ -200,7 +199,7 @@ export function createRouter(options: RouterOptions): Router {
   /** Acks an event no handler is registered for; counts each, logs the first of each type. */
   async function skip(delivery: Delivery, type: string): Promise<void> {
     await delivery.ack();
-    safely(() => messagingMetrics()?.skipped(labelsOf(delivery, type), 'unknown-type'));
+    safely(() => outcomes.skipped?.(labelsOf(delivery, type), 'unknown-type'));
     const seen = `${delivery.record.topic}\u0000${type}`;
     if (skippedTypes.has(seen)) return;
     if (skippedTypes.size >= MAX_REMEMBERED_SKIPPED_TYPES) skippedTypes.clear();
@@ -226,6 +225,14 @@ export function createRouter(options: RouterOptions): Router {
       });
       return;
     }
+    // Handlers and middleware see the delivery, not the means to settle it: that stays here (and in `settle`).
+    const view: DeliveryView = Object.freeze({
+      record: delivery.record,
+      group: delivery.group,
+      partition: delivery.partition,
+      offset: delivery.offset,
+      attempt: delivery.attempt,
+    });
     let settled = false;
     const settle = async (action: () => Promise<void>): Promise<void> => {
       if (settled) throw new HeraldError(ErrorCodes.HANDLER, 'Delivery settled twice');
@@ -233,7 +240,7 @@ export function createRouter(options: RouterOptions): Router {
       await action();
     };
     const context: MessageContext = {
-      delivery,
+      delivery: view,
       group,
       event,
       definition: handlers.get(event.type)?.definition,

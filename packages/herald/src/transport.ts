@@ -31,10 +31,10 @@ export interface DeadLetterFailure {
 }
 
 /**
- * One record delivered to one consumer group. The router settles it exactly once: `ack`, `retryLater` or
- * `deadLetter`. A delivery left unsettled (process killed, subscription abandoned) is redelivered to the group.
+ * One record delivered to one consumer group, read-only: what handlers and middleware see. Settling it is the
+ * router's (see {@link Delivery}).
  */
-export interface Delivery {
+export interface DeliveryView {
   readonly record: TransportRecord;
   readonly group: string;
   readonly partition: number;
@@ -44,6 +44,14 @@ export interface Delivery {
    * consumer was lost before settling it starts again at 1 (as on Kafka).
    */
   readonly attempt: number;
+}
+
+/**
+ * One record delivered to one consumer group, with the means to settle it. The router settles it exactly once:
+ * `ack`, `retryLater` or `deadLetter`. A delivery left unsettled (process killed, subscription abandoned) is
+ * redelivered to the group.
+ */
+export interface Delivery extends DeliveryView {
   /** Done: the group will not see this record again (short of a replay). */
   ack(): Promise<void>;
   /**

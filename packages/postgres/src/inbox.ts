@@ -1,17 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import {
-  configError,
-  runHandling,
-  type CloudEvent,
-  type EventData,
-  type EventDefinition,
-  type EventInput,
-  type Handler,
-  type Inbox,
-  type PublishOptions,
-  type TransportRecord,
-} from '@herald/core';
-import { checkStoreOptions, type PostgresOutbox } from './outbox.ts';
+import { configError, type Inbox } from '@herald/core';
+import { checkStoreOptions } from './outbox.ts';
 import { ensureSchema, quoted } from './schema.ts';
 import { databaseError, transaction, type Queryable } from './transaction.ts';
 
@@ -123,88 +112,4 @@ export async function postgresInbox(options: PostgresInboxOptions): Promise<Post
       }
     },
   };
-}
-
-/**
- * What the work of a {@link postgresUnitOfWork} gets: the transaction's client and the outbox bound to it. The
- * functions are closures, so destructuring them is safe.
- */
-export interface PostgresUnitOfWork {
-  /** The client of the transaction: write the state change through it. */
-  readonly client: PoolClient;
-  /** The event being handled. */
-  readonly event: CloudEvent;
-  /**
-   * Stores a follow-up event in the outbox, in this transaction, with correlation and causation taken from the
-   * handled event (see {@link PostgresOutbox.emit}).
-   */
-  readonly emit: <D extends EventDefinition>(
-    definition: D,
-    data: EventInput<D>,
-    options?: PublishOptions,
-  ) => Promise<CloudEvent<EventData<D>>>;
-  /** Stores an already-built event for `topic` in this transaction (see {@link PostgresOutbox.add}). */
-  readonly add: (topic: string, event: CloudEvent) => Promise<void>;
-  /** Stores already-encoded records in this transaction (see {@link PostgresOutbox.addRecords}). */
-  readonly addRecords: (records: readonly TransportRecord[]) => Promise<void>;
-}
-
-/** Options of {@link postgresUnitOfWork}. */
-export interface PostgresUnitOfWorkOptions {
-  readonly inbox: PostgresInbox;
-  /** The outbox for follow-up events; it must be on the inbox's pool (one transaction). */
-  readonly outbox: PostgresOutbox;
-}
-
-/** Runs handlers as one transaction each: see {@link postgresUnitOfWork}. */
-export interface PostgresUnitOfWorkRunner {
-  /**
-   * Runs `work` for `event` in ONE transaction with the inbox record of `(group, event.id)` and every event
-   * `work` emits. Resolves `false` (nothing run) for a duplicate. If `work` throws, nothing commits.
-   */
-  run(group: string, event: CloudEvent, work: (uow: PostgresUnitOfWork) => Promise<void>): Promise<boolean>;
-  /**
-   * A router handler doing {@link PostgresUnitOfWorkRunner.run} with the router's group. A throw rolls back and
-   * fails the delivery (retry, redelivery, dead-letter); a redelivery after success is acked without running
-   * `work`.
-   */
-  handler<D extends EventDefinition>(
-    work: (event: CloudEvent<EventData<D>>, uow: PostgresUnitOfWork) => Promise<void>,
-  ): Handler<D>;
-}
-
-/**
- * The whole unit of work of a handler in one PostgreSQL transaction: inbox record, the state change, and the
- * outbox writes of follow-up events. Effects in this database happen exactly once per `(group, event id)`, and
- * follow-up events are published if and only if the state change committed (at least once, by the relay).
- */
-export function postgresUnitOfWork(options: PostgresUnitOfWorkOptions): PostgresUnitOfWorkRunner {
-  const { inbox, outbox } = options;
-  if (typeof inbox?.once !== 'function') throw configError('inbox', 'a postgresInbox', typeof inbox);
-  if (typeof outbox?.addRecords !== 'function')
-    throw configError('outbox', 'a postgresOutbox', typeof outbox);
-  if (inbox.pool !== outbox.pool) {
-    throw configError('outbox', "an outbox on the inbox's pool (one transaction)", outbox.schema);
-  }
-  const runner: PostgresUnitOfWorkRunner = {
-    run(group, event, work) {
-      return runHandling(event, () =>
-        inbox.once(group, event.id, (client) =>
-          work({
-            client,
-            event,
-            emit: (definition, data, publishOptions) => outbox.emit(client, definition, data, publishOptions),
-            add: (topic, added) => outbox.add(client, topic, added),
-            addRecords: (records) => outbox.addRecords(client, records),
-          }),
-        ),
-      );
-    },
-    handler(work) {
-      return async (event, context) => {
-        await runner.run(context.group, event, (uow) => work(event, uow));
-      };
-    },
-  };
-  return runner;
 }

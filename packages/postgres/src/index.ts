@@ -1,4 +1,5 @@
-// The PostgreSQL outbox (outbox.ts), its relay (relay.ts), the inbox and the unit of work (inbox.ts), on `pg`.
+// The PostgreSQL outbox (outbox.ts), its relay (relay.ts), the inbox (inbox.ts) and the unit of work
+// (unit-of-work.ts), on `pg`.
 export { channelFor, ensureSchema } from './schema.ts';
 export {
   currentTransaction,
@@ -14,12 +15,5 @@ export {
   type PostgresOutboxRelay,
   type PostgresOutboxRelayOptions,
 } from './relay.ts';
-export {
-  postgresInbox,
-  postgresUnitOfWork,
-  type PostgresInbox,
-  type PostgresInboxOptions,
-  type PostgresUnitOfWork,
-  type PostgresUnitOfWorkOptions,
-  type PostgresUnitOfWorkRunner,
-} from './inbox.ts';
+export { postgresInbox, type PostgresInbox, type PostgresInboxOptions } from './inbox.ts';
+export { postgresUnitOfWork, type PostgresUnitOfWorkOptions } from './unit-of-work.ts';

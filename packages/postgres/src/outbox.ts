@@ -77,6 +77,8 @@ export interface PostgresOutboxOptions {
 export interface PostgresOutbox {
   readonly pool: Pool;
   readonly schema: string;
+  /** The `source` of events built by {@link PostgresOutbox.emit}, if one was given. */
+  readonly source: string | undefined;
   /** The NOTIFY channel (`herald_<schema>`). */
   readonly channel: string;
   /** Whether writes notify the channel (see {@link PostgresOutboxOptions.notify}). */
@@ -225,6 +227,7 @@ export async function postgresOutbox(options: PostgresOutboxOptions): Promise<Po
   return {
     pool,
     schema,
+    source,
     channel,
     notify,
     partitions,

@@ -16,6 +16,13 @@ export interface TransactionOptions {
   readonly isolation?: IsolationLevel;
 }
 
+/** Throws `HERALD_CONFIG` unless `isolation` is `undefined` or one of the {@link IsolationLevel}s. */
+export function checkIsolation(isolation: unknown): void {
+  if (isolation !== undefined && (typeof isolation !== 'string' || !ISOLATION_LEVELS.has(isolation))) {
+    throw configError('isolation', `one of ${[...ISOLATION_LEVELS].join(', ')}`, isolation);
+  }
+}
+
 const current = new AsyncLocalStorage<PoolClient>();
 
 /**
@@ -39,9 +46,7 @@ export async function transaction<T>(
   work: (client: PoolClient) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
-  if (options.isolation !== undefined && !ISOLATION_LEVELS.has(options.isolation)) {
-    throw configError('isolation', `one of ${[...ISOLATION_LEVELS].join(', ')}`, options.isolation);
-  }
+  checkIsolation(options.isolation);
   let client: PoolClient;
   try {
     client = await pool.connect();

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import {
   createEvent,
   createRouter,
-  decodeRecord,
   defineEvent,
   encodeEvent,
   HeraldError,
@@ -14,14 +13,7 @@ import {
   type CloudEvent,
 } from '@herald/core';
 import { waitFor } from '@herald/core/testing';
-import {
-  currentTransaction,
-  postgresInbox,
-  postgresOutbox,
-  postgresUnitOfWork,
-  type PostgresInbox,
-  type PostgresOutbox,
-} from '../src/index.ts';
+import { currentTransaction, postgresInbox, type PostgresInbox } from '../src/index.ts';
 import { dropSchema, skipUnlessDatabase, testPool, uniqueSchema } from './helpers.ts';
 
 const OrderPlaced = defineEvent({
@@ -31,24 +23,15 @@ const OrderPlaced = defineEvent({
   key: (data) => data.orderId,
 });
 
-const PaymentSucceeded = defineEvent({
-  type: 'PaymentSucceeded',
-  topic: 'payments',
-  schema: z.object({ orderId: z.string(), amount: z.number().int() }),
-  key: (data) => data.orderId,
-});
-
 describe('postgres inbox', { skip: skipUnlessDatabase }, () => {
   let pool: pg.Pool;
   let schema: string;
   let inbox: PostgresInbox;
-  let outbox: PostgresOutbox;
 
   before(async () => {
     pool = testPool(30);
     schema = uniqueSchema('inbox');
     inbox = await postgresInbox({ pool, schema });
-    outbox = await postgresOutbox({ pool, schema, source: '/test/payment-service' });
     await pool.query(`CREATE TABLE "${schema}".payments (order_id text PRIMARY KEY, amount int NOT NULL)`);
     await pool.query(`CREATE TABLE "${schema}".counters (name text PRIMARY KEY, n int NOT NULL)`);
   });
@@ -118,37 +101,6 @@ describe('postgres inbox', { skip: skipUnlessDatabase }, () => {
     assert.equal(await inbox.once('payment', event.id, () => Promise.resolve()), false);
   });
 
-  it('unit of work: inbox record, state change and follow-up events commit together, once', async () => {
-    const uow = postgresUnitOfWork({ inbox, outbox });
-    const event = await orderPlaced('o-uow', 4200);
-    const handle = (fail: boolean) =>
-      uow.run('payment', event, async ({ client, emit, event: handled }) => {
-        const { orderId, amount } = handled.data as { orderId: string; amount: number };
-        await client.query(`INSERT INTO "${schema}".payments (order_id, amount) VALUES ($1, $2)`, [
-          orderId,
-          amount,
-        ]);
-        await emit(PaymentSucceeded, { orderId, amount });
-        if (fail) throw new Error('crashed before commit');
-      });
-
-    await assert.rejects(handle(true), /crashed before commit/);
-    assert.equal((await pool.query(`SELECT 1 FROM "${schema}".payments`)).rowCount, 0);
-    assert.equal(await outbox.pending(), 0);
-    assert.equal(await inbox.has('payment', event.id), false);
-
-    assert.equal(await handle(false), true);
-    assert.equal(await handle(false), false, 'a redelivery changes nothing');
-    assert.equal((await pool.query(`SELECT 1 FROM "${schema}".payments`)).rowCount, 1);
-    const rows = await outbox.peek(10);
-    assert.equal(rows.length, 1, 'one follow-up event');
-    const followUp = decodeRecord(rows[0]!.record);
-    assert.equal(followUp.type, 'PaymentSucceeded');
-    assert.equal(followUp.causationid, event.id, 'caused by the handled event');
-    assert.equal(followUp.correlationid, event.correlationid);
-    await pool.query(`DELETE FROM "${schema}".outbox`);
-  });
-
   it("is core's Inbox: behind the idempotency middleware a redelivered event changes nothing", async () => {
     const transport = memory();
     const router = createRouter({
@@ -203,12 +155,5 @@ describe('postgres inbox', { skip: skipUnlessDatabase }, () => {
       error instanceof HeraldError && error.code === 'HERALD_CONFIG' && error.details?.option === option;
     await assert.rejects(postgresInbox({ pool, schema: '' }), config('schema'));
     await assert.rejects(postgresInbox({ pool: undefined as unknown as pg.Pool, schema }), config('pool'));
-    const otherPool = testPool(1);
-    try {
-      const other = await postgresOutbox({ pool: otherPool, schema });
-      assert.throws(() => postgresUnitOfWork({ inbox, outbox: other }), config('outbox'));
-    } finally {
-      await otherPool.end();
-    }
   });
 });

@@ -1,15 +1,5 @@
-import {
-  configError,
-  runHandling,
-  type CloudEvent,
-  type EventData,
-  type EventDefinition,
-  type EventInput,
-  type Handler,
-  type Inbox,
-  type PublishOptions,
-} from '@herald/core';
-import { checkTableName, type SqliteDatabase, type SqliteOutbox } from './outbox.ts';
+import type { Inbox } from '@herald/core';
+import { checkTableName, type SqliteDatabase } from './outbox.ts';
 
 /** Options of {@link sqliteInbox}. */
 export interface SqliteInboxOptions {
@@ -33,13 +23,19 @@ export interface SqliteInbox extends Inbox {
    * commits (the error propagates). Inside an outer transaction it becomes a savepoint of it.
    */
   once(group: string, eventId: string, work: () => void): boolean;
+  /**
+   * Records `(group, eventId)` in the caller's transaction, for callers that manage it themselves (such as
+   * `sqliteUnitOfWork`). Returns `false` when it is recorded already (then skip the work). Call it before
+   * the state change.
+   */
+  record(group: string, eventId: string): boolean;
   /** True when `(group, eventId)` is recorded. */
   has(group: string, eventId: string): boolean;
   /**
    * Core's {@link Inbox}, for asynchronous work (e.g. with the `idempotency` middleware). Weaker than
    * {@link SqliteInbox.once}: the pair is recorded after `work` resolves, in its own transaction, so if the
    * process dies in between, `work` runs again on redelivery. Concurrent calls for one pair in this process wait
-   * for each other. Use `once` or {@link unitOfWork} when the effects are in this database.
+   * for each other. Use `once` or `sqliteUnitOfWork` when the effects are in this database.
    */
   runOnce(group: string, eventId: string, work: () => Promise<void>): Promise<boolean>;
   /**
@@ -81,6 +77,9 @@ export function sqliteInbox(options: SqliteInboxOptions): SqliteInbox {
     once(group, eventId, work) {
       return onceTx(group, eventId, work);
     },
+    record(group, eventId) {
+      return record.run(group, eventId, Date.now()).changes === 1;
+    },
     has(group, eventId) {
       return exists.get(group, eventId) !== undefined;
     },
@@ -106,75 +105,4 @@ export function sqliteInbox(options: SqliteInboxOptions): SqliteInbox {
     },
   };
   return inbox;
-}
-
-/** What the work of a {@link unitOfWork} gets: the database and the outbox, both inside its transaction. */
-export interface UnitOfWork {
-  readonly db: SqliteDatabase;
-  /** The event being handled. */
-  readonly event: CloudEvent;
-  /**
-   * Stores a follow-up event in the outbox, in this transaction, with correlation and causation taken from the
-   * handled event (see {@link SqliteOutbox.emit}). A plain function: it can be destructured.
-   */
-  readonly emit: <D extends EventDefinition>(
-    definition: D,
-    data: EventInput<D>,
-    options?: PublishOptions,
-  ) => CloudEvent<EventData<D>>;
-}
-
-/** Options of {@link unitOfWork}. */
-export interface UnitOfWorkOptions {
-  readonly inbox: SqliteInbox;
-  /** The outbox for follow-up events; it must be on the inbox's connection (one transaction). */
-  readonly outbox: SqliteOutbox;
-}
-
-/** Runs handlers as one transaction each: see {@link unitOfWork}. */
-export interface UnitOfWorkRunner {
-  /**
-   * Runs `work` for `event` in ONE transaction with the inbox record of `(group, event.id)` and every event
-   * `work` emits. Returns `false` (nothing run) for a duplicate. If `work` throws, nothing commits.
-   */
-  run(group: string, event: CloudEvent, work: (uow: UnitOfWork) => void): boolean;
-  /**
-   * A router handler doing {@link UnitOfWorkRunner.run} with the router's group. A throw rolls back and fails the
-   * delivery (retry, redelivery, dead-letter); a redelivery after success is acked without running `work`.
-   */
-  handler<D extends EventDefinition>(
-    work: (event: CloudEvent<EventData<D>>, uow: UnitOfWork) => void,
-  ): Handler<D>;
-}
-
-/**
- * The whole unit of work of a handler in one SQLite transaction: inbox check, the state change, and the outbox
- * writes of follow-up events. Effects in this database happen exactly once per `(group, event id)`, and
- * follow-up events are published if and only if the state change committed (at least once, by the relay).
- */
-export function unitOfWork(options: UnitOfWorkOptions): UnitOfWorkRunner {
-  const { inbox, outbox } = options;
-  if (inbox.db !== outbox.db) {
-    throw configError(
-      'outbox',
-      "an outbox on the inbox's database connection (one transaction)",
-      outbox.table,
-    );
-  }
-  const runner: UnitOfWorkRunner = {
-    run(group, event, work) {
-      const uow: UnitOfWork = {
-        db: inbox.db,
-        event,
-        emit: (definition, data, publishOptions) => outbox.emit(definition, data, publishOptions),
-      };
-      return runHandling(event, () => inbox.once(group, event.id, () => work(uow)));
-    },
-    handler(work) {
-      return (event, context) => {
-        runner.run(context.group, event, (uow) => work(event, uow));
-      };
-    },
-  };
-  return runner;
 }

@@ -51,6 +51,8 @@ export interface SqliteOutboxOptions {
 export interface SqliteOutbox {
   readonly db: SqliteDatabase;
   readonly table: string;
+  /** The `source` of events built by {@link SqliteOutbox.emit}, if one was given. */
+  readonly source: string | undefined;
   /**
    * Stores an event (built with `createEvent`) for `topic`. Atomic with the caller's transaction: if it rolls
    * back, the event is never published. Outside a transaction the row commits on its own.
@@ -60,7 +62,7 @@ export interface SqliteOutbox {
   addRecords(records: readonly TransportRecord[]): void;
   /**
    * Validates `data` against the definition's schema synchronously, builds the event and stores it, with the
-   * guarantee of {@link SqliteOutbox.add}. Inside a handler (or {@link unitOfWork}) the event takes its correlation
+   * guarantee of {@link SqliteOutbox.add}. Inside a handler (or a `sqliteUnitOfWork`) the event takes its correlation
    * and causation from the event being handled. Throws `HERALD_VALIDATION` (so the transaction rolls back) for
    * invalid data, and `HERALD_UNSUPPORTED` for a schema that only validates asynchronously (then build the event
    * with `createEvent` before the transaction and use `add`).
@@ -140,6 +142,7 @@ export function sqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
   return {
     db,
     table,
+    source,
     add(topic, event) {
       insertRecord(encodeEvent(topic, event));
       notify();

@@ -11,7 +11,7 @@ import {
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { fromOrderService } from '../runtime/trusted-source.ts';
-import { storageHandler } from '../runtime/storage.ts';
+import { unitOfWorkHandler } from '@herald/core';
 import { inventoryStores, type StockLevel } from './store.ts';
 
 /** Sums quantities per SKU, so an order listing a SKU twice is checked against the stock once. */
@@ -33,7 +33,7 @@ export async function inventoryService(options: ServiceOptions) {
 
   router.on(
     OrderPlaced,
-    storageHandler(storage, async (event, { store, emit }) => {
+    unitOfWorkHandler(storage, async (event, { store, emit }) => {
       const { orderId } = event.data;
       if (event.data.items.length === 0) {
         // A plain client's order (the seed's shape) lists no items: there is nothing to reserve.
@@ -69,7 +69,7 @@ export async function inventoryService(options: ServiceOptions) {
 
   router.on(
     OrderCancelled,
-    storageHandler(storage, async (event, { store, emit }) => {
+    unitOfWorkHandler(storage, async (event, { store, emit }) => {
       if (!fromOrderService(event, log)) return;
       const { orderId } = event.data;
       const reservation = await store.reservation(orderId);

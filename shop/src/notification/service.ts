@@ -40,7 +40,7 @@ export async function notificationService(options: NotificationServiceOptions) {
   });
   const { storage, router } = plumbing;
 
-  const interrupted = await storage.transaction(({ store }) => store.abandonInterrupted());
+  const interrupted = await storage.run(({ store }) => store.abandonInterrupted());
   if (interrupted > 0)
     log.warn(`${interrupted} notification(s) were interrupted mid-send; not resending them`);
 
@@ -60,7 +60,7 @@ export async function notificationService(options: NotificationServiceOptions) {
     const { orderId, userId } = event.data as { orderId: string; userId: string };
     const notification: Notification = { notificationId: randomUUID(), orderId, userId, outcome, message };
     let claimed = false;
-    await storage.once(group, event, async ({ store }) => {
+    await storage.handle(group, event, async ({ store }) => {
       claimed = await store.claim(notification, sender.channel);
     });
     if (!claimed) return;
@@ -68,12 +68,12 @@ export async function notificationService(options: NotificationServiceOptions) {
       await send(notification);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      await storage.transaction(({ store }) => store.finish(notification.notificationId, 'failed', reason));
+      await storage.run(({ store }) => store.finish(notification.notificationId, 'failed', reason));
       log.error('notification failed', { orderId, outcome, error });
       return;
     }
     await runHandling(event, () =>
-      storage.transaction(async ({ store, emit }) => {
+      storage.run(async ({ store, emit }) => {
         await store.finish(notification.notificationId, 'sent');
         await emit(NotificationSent, {
           notificationId: notification.notificationId,

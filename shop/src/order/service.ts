@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { newEventId, type CloudEvent, type EventDefinition } from '@herald/core';
+import { newEventId, unitOfWorkHandler, type CloudEvent, type EventDefinition } from '@herald/core';
 import {
   findProduct,
   OrderCancelled,
@@ -15,7 +15,7 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
-import { storageHandler, type Tx } from '../runtime/storage.ts';
+import type { Tx } from '../runtime/storage.ts';
 import {
   isDuplicateIdempotencyKey,
   orderStores,
@@ -110,7 +110,7 @@ export async function orderService(options: ServiceOptions) {
   ): void {
     router.on(
       definition,
-      storageHandler(storage, async (event, tx) => {
+      unitOfWorkHandler(storage, async (event, tx) => {
         const data = event.data as { orderId: string; reason?: string };
         const order = await tx.store.get(data.orderId);
         if (order === undefined) {
@@ -170,7 +170,7 @@ export async function orderService(options: ServiceOptions) {
     }));
     const amountCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
     const order = { orderId: newEventId(), userId: request.userId, items, amountCents };
-    await storage.transaction(async ({ store, emit }) => {
+    await storage.run(async ({ store, emit }) => {
       await store.insert({
         ...order,
         at: new Date().toISOString(),

@@ -13,7 +13,7 @@ import {
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { fromOrderService } from '../runtime/trusted-source.ts';
-import { storageHandler } from '../runtime/storage.ts';
+import { unitOfWorkHandler } from '@herald/core';
 import { paymentStores } from './store.ts';
 
 /** The default payment limit: 5,000.00. */
@@ -50,7 +50,7 @@ export async function paymentService(options: PaymentServiceOptions) {
 
   router.on(
     OrderPlaced,
-    storageHandler(storage, async (event, { store, emit }) => {
+    unitOfWorkHandler(storage, async (event, { store, emit }) => {
       const { orderId, amountCents } = event.data;
       // Already charged, declined, or cancelled before we saw it: never charge again.
       if ((await store.get(orderId)) !== undefined) return;
@@ -71,7 +71,7 @@ export async function paymentService(options: PaymentServiceOptions) {
 
   router.on(
     OrderCancelled,
-    storageHandler(storage, async (event, { store, emit }) => {
+    unitOfWorkHandler(storage, async (event, { store, emit }) => {
       if (!fromOrderService(event, log)) return;
       const { orderId, amountCents } = event.data;
       const payment = await store.get(orderId);

@@ -1,5 +1,6 @@
 import { outboxBacklog } from '@herald/telemetry';
 import type pg from 'pg';
+import { mapUnitOfWork } from '@herald/core';
 import {
   postgresInbox,
   postgresOutbox,
@@ -7,10 +8,10 @@ import {
   postgresUnitOfWork,
   transaction,
 } from '@herald/postgres';
-import type { ServiceStorage, StorageOptions, Tx } from './storage.ts';
+import type { ServiceStorage, StorageOptions } from './storage.ts';
 
 /**
- * Storage in the service's own PostgreSQL schema (`@herald/postgres`): every transaction is one `pg` transaction
+ * Storage in the service's own PostgreSQL schema (`postgresUnitOfWork`): every transaction is one `pg` transaction
  * holding the state change, the inbox record and the outbox rows; the relay wakes on `LISTEN/NOTIFY` and claims
  * rows so that several instances of a service share one schema without reordering a key.
  */
@@ -28,24 +29,23 @@ export async function postgresStorage<S>(
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`herald-shop:${schema}`]);
     await stores.postgresSchema(client, schema);
   });
-  const uow = postgresUnitOfWork({ inbox, outbox });
   const relay = postgresOutboxRelay({
     outbox,
     transport,
     onError: (error, failures) => log.warn('outbox relay: publish failed, retrying', { failures, error }),
     ...options.relay,
   });
-  const txOn = (client: pg.PoolClient): Tx<S> => ({
+  const unit = mapUnitOfWork(postgresUnitOfWork({ inbox, outbox }), (client, { emit }) => ({
     store: stores.postgres(client, schema, true),
-    emit: (definition, data) => outbox.emit(client, definition, data),
-  });
+    emit,
+  }));
 
   return {
     kind: 'postgres',
     location: `schema ${schema}`,
     store: stores.postgres(pool, schema, false),
-    transaction: (work) => transaction(pool, (client) => work(txOn(client))),
-    once: (group, event, work) => uow.run(group, event, (unit) => work(txOn(unit.client))),
+    run: (work) => unit.run(work),
+    handle: (group, event, work) => unit.handle(group, event, work),
     start: () => relay.start(),
     close: () => relay.close(),
     pending: () => outbox.pending(),

@@ -1,6 +1,6 @@
 import type { OutboxBacklogSource } from '@herald/telemetry';
 import type pg from 'pg';
-import type { CloudEvent, EventData, EventDefinition, EventInput, Handler, Transport } from '@herald/core';
+import type { Transport, UnitOfWork, UnitOfWorkScope } from '@herald/core';
 import type { Queryable } from '@herald/postgres';
 import type { SqliteDatabase } from '@herald/sqlite';
 import type { Logger } from './logger.ts';
@@ -15,20 +15,15 @@ export type Database =
   | { readonly kind: 'sqlite'; readonly db: SqliteDatabase }
   | { readonly kind: 'postgres'; readonly pool: pg.Pool; readonly schema: string };
 
-/** One transaction of a service: its store and its outbox, both inside the transaction. */
+/**
+ * One transaction of a service: its store and its outbox, both inside the transaction (core's
+ * {@link UnitOfWork} with the store bound to the transaction).
+ */
 export interface Tx<S> {
   /** The service's tables, read and written in this transaction (rows read are locked until it ends). */
   readonly store: S;
-  /**
-   * Stores a follow-up event in the outbox, in this transaction: it is published if and only if the transaction
-   * commits. Inside a handler it takes its correlation and causation from the handled event. Rejects with
-   * `HERALD_VALIDATION` for invalid data (the transaction then rolls back). A plain function: it can be
-   * destructured.
-   */
-  readonly emit: <D extends EventDefinition>(
-    definition: D,
-    data: EventInput<D>,
-  ) => Promise<CloudEvent<EventData<D>>>;
+  /** The outbox in this transaction: see {@link UnitOfWorkScope.emit}. A plain function: it can be destructured. */
+  readonly emit: UnitOfWorkScope['emit'];
 }
 
 /**
@@ -65,26 +60,21 @@ export interface StorageOptions<S> {
 }
 
 /**
- * A service's state, outbox and inbox on one database, with the two kinds of transaction a service runs. Both
+ * A service's state, outbox and inbox on one database: core's {@link UnitOfWork} on `sqliteUnitOfWork` or
+ * `postgresUnitOfWork` with the service's store bound to each transaction (`run` for a command such as placing an
+ * order, `handle` for a handler; `unitOfWorkHandler` makes a router handler of it), and the outbox relay. Both
  * backends give the same guarantees: every transaction is atomic (state + inbox record + emitted events), and a
  * relay publishes the outbox in commit order per key, at least once.
  */
-export interface ServiceStorage<S> {
+export interface ServiceStorage<S> extends UnitOfWork<Tx<S>> {
   readonly kind: Database['kind'];
   /** For logs: the file, or the schema. */
   readonly location: string;
   /**
-   * The store outside any transaction, for reads (HTTP views, tests). Write through {@link transaction}: on SQLite
-   * the connection is shared, and a write from here could land in another unit of work's transaction.
+   * The store outside any transaction, for reads (HTTP views, tests). Write through `run`: on SQLite the
+   * connection is shared, and a write from here could land in another unit of work's transaction.
    */
   readonly store: S;
-  /** Runs `work` in one transaction (a command such as placing an order). A throw rolls everything back. */
-  transaction<T>(work: (tx: Tx<S>) => Promise<T>): Promise<T>;
-  /**
-   * Runs `work` for `event` in one transaction with the inbox record of `(group, event.id)`, and resolves `true`;
-   * resolves `false` without running it when the pair is recorded already (a redelivery). A throw rolls back.
-   */
-  once(group: string, event: CloudEvent, work: (tx: Tx<S>) => Promise<void>): Promise<boolean>;
   /** Starts the outbox relay. */
   start(): Promise<void>;
   /** Stops the relay (the batch in flight finishes). The database stays open: its owner closes it. */
@@ -95,19 +85,6 @@ export interface ServiceStorage<S> {
   relayFailures(): number;
   /** The outbox's backlog (rows waiting and the oldest one's time), for `herald_outbox_*` metrics. */
   readonly backlog: OutboxBacklogSource;
-}
-
-/**
- * A router handler that runs `work` as {@link ServiceStorage.once} with the router's group: a redelivered event
- * is acked without running it, a throw rolls back and fails the delivery (retry, redelivery, dead letter).
- */
-export function storageHandler<S, D extends EventDefinition>(
-  storage: ServiceStorage<S>,
-  work: (event: CloudEvent<EventData<D>>, tx: Tx<S>) => Promise<void>,
-): Handler<D> {
-  return async (event, context) => {
-    await storage.once(context.group, event, (tx) => work(event, tx));
-  };
 }
 
 /** Opens the service's storage on its database (SQLite or PostgreSQL). */

@@ -1,6 +1,7 @@
 import { describeError } from '../errors.ts';
 import { named, type Middleware } from '../middleware.ts';
-import { observeDelivery, safely } from '../tracing/delivery-observer.ts';
+import { safely } from '../safely.ts';
+import { observeDelivery } from '../tracing/delivery-observer.ts';
 import { errorType } from '../tracing/semantic-conventions.ts';
 import { messagingMetrics, type DeliveryLabels } from './messaging-metrics.ts';
 

@@ -1,14 +1,5 @@
-import { describeError, ErrorCodes, isPermanent } from '../errors.ts';
+import { deadLetterReason, describeError } from '../errors.ts';
 import { named, type Middleware } from '../middleware.ts';
-
-/** The reason stored with a dead-lettered event, derived from its error. */
-export function deadLetterReason(error: unknown): string {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (code === ErrorCodes.VALIDATION) return 'validation';
-  if (code === ErrorCodes.DECODE) return 'decode';
-  if (isPermanent(error)) return 'permanent-error';
-  return 'max-attempts';
-}
 
 /**
  * The outermost failure handler: any error that reaches it moves the event to the group's dead-letter queue,

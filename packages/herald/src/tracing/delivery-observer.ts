@@ -1,6 +1,6 @@
-import { diag } from '@opentelemetry/api';
 import type { ErrorInfo } from '../errors.ts';
 import { named, type MessageContext, type Middleware } from '../middleware.ts';
+import { safely } from '../safely.ts';
 import type { DeadLetterFailure } from '../transport.ts';
 
 /**
@@ -64,15 +64,6 @@ export function observeDelivery(context: MessageContext, observer: DeliveryObser
     },
   };
   return view;
-}
-
-/** Telemetry must never fail a delivery: an observer's error is reported to OpenTelemetry's diagnostic log. */
-export function safely(call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    diag.error('herald: a delivery observer failed', error);
-  }
 }
 
 function notify(observers: readonly DeliveryObserver[], call: (observer: DeliveryObserver) => void): void {

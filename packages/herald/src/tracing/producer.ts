@@ -5,7 +5,7 @@ import type { CloudEvent } from '../message.ts';
 import { messagingMetrics } from '../metrics/messaging-metrics.ts';
 import type { PublishOptions } from '../publisher.ts';
 import type { PublishReceipt, Transport, TransportRecord } from '../transport.ts';
-import { safely } from './delivery-observer.ts';
+import { safely } from '../safely.ts';
 import { TraceAttributes, messagingSystem } from './semantic-conventions.ts';
 import {
   contextWithParent,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createRouter, type Router, type RouterOptions } from '../../router.ts';
+import { createRouter, type RouterOptions } from '../../create-router.ts';
+import type { Router } from '../../router.ts';
 import type { DeadLetter, Transport } from '../../transport.ts';
 import { delay, uniqueName, waitFor } from '../wait.ts';
 import { Ping, type ContractContext } from './context.ts';
