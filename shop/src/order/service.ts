@@ -217,9 +217,12 @@ export async function orderService(options: ServiceOptions) {
       }
     },
     getOrder,
-    /** The most recent orders, newest first, without their history. */
-    async listOrders(limit: number): Promise<OrderSummary[]> {
-      return (await storage.store.recent(limit)).map(toSummary);
+    /**
+     * A page of every order, newest first, without their history: up to `limit` orders after order `after` (from
+     * the newest when absent); `undefined` when there is no order `after`. See `OrderStore.page`.
+     */
+    async listOrders(after: string | undefined, limit: number): Promise<OrderSummary[] | undefined> {
+      return (await storage.store.page(after, limit))?.map(toSummary);
     },
   };
 }
