@@ -1,5 +1,6 @@
 import {
   OrderCancelled,
+  OrderConfirmed,
   OrderPlaced,
   reasons,
   SERVICES,
@@ -10,7 +11,8 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
-import { fromOrderService } from '../runtime/trusted-source.ts';
+import type { OrderOutcome } from '../runtime/order-outcome.ts';
+import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
 import { storageHandler } from '../runtime/storage.ts';
 import { inventoryStores, type StockLevel } from './store.ts';
 
@@ -23,7 +25,8 @@ function bySku(items: readonly StockLine[]): StockLine[] {
 
 /**
  * The inventory service: a catalogue seeded with finite stock. Reserves all of an order's items or none,
- * releases a reservation when the order is cancelled, and never lets stock go below zero (checked in code and by
+ * releases a reservation when the order is cancelled (never once the saga confirmed it: that cancellation is
+ * refused, logged and counted), and never lets stock go below zero (checked in code and by
  * the table's constraints). Each change is one transaction with its inbox record and its event.
  */
 export async function inventoryService(options: ServiceOptions) {
@@ -67,11 +70,27 @@ export async function inventoryService(options: ServiceOptions) {
     }),
   );
 
-  router.on(
-    OrderCancelled,
-    storageHandler(storage, async (event, { store, emit }) => {
-      if (!fromOrderService(event, log)) return;
+  // The saga settles each order once; remembering how lets a cancellation of a confirmed order be refused.
+  router.on(OrderConfirmed, async (event, context) => {
+    if (!fromOrderService(event, log, context)) return;
+    let refusedBy: OrderOutcome | undefined;
+    await storage.once(context.group, event, async ({ store }) => {
+      const standing = await store.settle(event.data.orderId, 'confirmed');
+      if (standing !== 'confirmed') refusedBy = standing;
+    });
+    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
+  });
+
+  router.on(OrderCancelled, async (event, context) => {
+    if (!fromOrderService(event, log, context)) return;
+    let refusedBy: OrderOutcome | undefined;
+    await storage.once(context.group, event, async ({ store, emit }) => {
       const { orderId } = event.data;
+      const standing = await store.settle(orderId, 'cancelled');
+      if (standing !== 'cancelled') {
+        refusedBy = standing;
+        return;
+      }
       const reservation = await store.reservation(orderId);
       if (reservation === undefined) {
         await store.putReservation({ orderId, status: 'cancelled', items: [] });
@@ -82,8 +101,9 @@ export async function inventoryService(options: ServiceOptions) {
       await store.putReservation({ ...reservation, status: 'released' });
       await emit(StockReleased, { orderId, items: [...reservation.items] });
       log.info('stock released', { orderId });
-    }),
-  );
+    });
+    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
+  });
 
   return { ...plumbing, store: storage.store };
 }

@@ -1,6 +1,12 @@
 import type { Queryable } from '@herald/postgres';
 import type { SqliteDatabase } from '@herald/sqlite';
 import type { NotificationOutcome } from '../contracts/index.ts';
+import {
+  createPostgresOrderOutcomes,
+  postgresOrderOutcomes,
+  sqliteOrderOutcomes,
+  type OrderOutcomeStore,
+} from '../runtime/order-outcome.ts';
 import type { StoreBackends } from '../runtime/storage.ts';
 
 /**
@@ -29,7 +35,7 @@ export interface NotificationRecord extends Notification {
 }
 
 /** The notification service's table: one row per order and outcome (the primary key). */
-export interface NotificationStore {
+export interface NotificationStore extends OrderOutcomeStore {
   /** Claims the (order, outcome) pair as `sending`; false when it was claimed before. */
   claim(notification: Notification, channel: string): Promise<boolean>;
   finish(notificationId: string, status: 'sent' | 'failed', error?: string): Promise<void>;
@@ -107,7 +113,9 @@ function sqliteNotificationStore(db: SqliteDatabase): NotificationStore {
     `SELECT * FROM notifications WHERE (created_at, notification_id) < (?, ?)
      ORDER BY created_at DESC, notification_id DESC LIMIT ?`,
   );
+  const outcomes = sqliteOrderOutcomes(db);
   return {
+    settle: (orderId, outcome) => outcomes.settle(orderId, outcome),
     claim(notification, channel) {
       const { orderId, outcome, notificationId, userId, message } = notification;
       const { changes } = claim.run(
@@ -141,7 +149,9 @@ function sqliteNotificationStore(db: SqliteDatabase): NotificationStore {
 
 function postgresNotificationStore(q: Queryable, schema: string): NotificationStore {
   const s = `"${schema}"`;
+  const outcomes = postgresOrderOutcomes(q, schema);
   return {
+    settle: (orderId, outcome) => outcomes.settle(orderId, outcome),
     async claim(notification, channel) {
       const { orderId, outcome, notificationId, userId, message } = notification;
       const result = await q.query(
@@ -216,6 +226,7 @@ export const notificationStores: StoreBackends<NotificationStore> = {
       CREATE INDEX IF NOT EXISTS notifications_page
         ON "${schema}".notifications (created_at DESC, notification_id DESC);
     `);
+    await createPostgresOrderOutcomes(client, schema);
   },
   postgres: postgresNotificationStore,
 };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { configError } from '@herald/core';
 import {
   OrderCancelled,
+  OrderConfirmed,
   OrderPlaced,
   parseAmountToCents,
   PaymentCompleted,
@@ -12,7 +13,8 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
-import { fromOrderService } from '../runtime/trusted-source.ts';
+import type { OrderOutcome } from '../runtime/order-outcome.ts';
+import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
 import { storageHandler } from '../runtime/storage.ts';
 import { paymentStores } from './store.ts';
 
@@ -36,7 +38,8 @@ export interface PaymentServiceOptions extends ServiceOptions {
 
 /**
  * The payment service, a simulated provider: declines deterministically when the amount is over the limit,
- * charges each order at most once, and refunds a charge at most once when the order is cancelled. Each effect
+ * charges each order at most once, and refunds a charge at most once when the order is cancelled. A cancellation
+ * of an order the saga confirmed is refused (logged and counted, nothing refunded): the saga settles an order once. Each effect
  * is one transaction with its inbox record and the event announcing it. It also takes `OrderPlaced` from
  * clients outside Herald (plain JSON, the seed's shape; see the contract).
  */
@@ -69,11 +72,27 @@ export async function paymentService(options: PaymentServiceOptions) {
     }),
   );
 
-  router.on(
-    OrderCancelled,
-    storageHandler(storage, async (event, { store, emit }) => {
-      if (!fromOrderService(event, log)) return;
+  // The saga settles each order once; remembering how lets a cancellation of a confirmed order be refused.
+  router.on(OrderConfirmed, async (event, context) => {
+    if (!fromOrderService(event, log, context)) return;
+    let refusedBy: OrderOutcome | undefined;
+    await storage.once(context.group, event, async ({ store }) => {
+      const standing = await store.settle(event.data.orderId, 'confirmed');
+      if (standing !== 'confirmed') refusedBy = standing;
+    });
+    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
+  });
+
+  router.on(OrderCancelled, async (event, context) => {
+    if (!fromOrderService(event, log, context)) return;
+    let refusedBy: OrderOutcome | undefined;
+    await storage.once(context.group, event, async ({ store, emit }) => {
       const { orderId, amountCents } = event.data;
+      const standing = await store.settle(orderId, 'cancelled');
+      if (standing !== 'cancelled') {
+        refusedBy = standing;
+        return;
+      }
       const payment = await store.get(orderId);
       if (payment === undefined) {
         await store.put({
@@ -99,8 +118,9 @@ export async function paymentService(options: PaymentServiceOptions) {
         amountCents: payment.amountCents,
       });
       log.info('payment refunded', { orderId, amountCents: payment.amountCents });
-    }),
-  );
+    });
+    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
+  });
 
   return { ...plumbing, store: storage.store, limitCents };
 }

@@ -1,5 +1,11 @@
 import type { Queryable } from '@herald/postgres';
 import type { SqliteDatabase } from '@herald/sqlite';
+import {
+  createPostgresOrderOutcomes,
+  postgresOrderOutcomes,
+  sqliteOrderOutcomes,
+  type OrderOutcomeStore,
+} from '../runtime/order-outcome.ts';
 import type { StoreBackends } from '../runtime/storage.ts';
 
 /**
@@ -28,7 +34,7 @@ export interface LedgerEntry {
 }
 
 /** The payment service's tables (see `StoreBackends` for how a store is bound to a transaction). */
-export interface PaymentStore {
+export interface PaymentStore extends OrderOutcomeStore {
   get(orderId: string): Promise<PaymentRecord | undefined>;
   /** Inserts the payment, or moves an existing one to `status` (other columns keep their first value). */
   put(payment: Omit<PaymentRecord, 'updatedAt'>): Promise<void>;
@@ -123,7 +129,9 @@ function sqlitePaymentStore(db: SqliteDatabase): PaymentStore {
   const ledger = db.prepare<[], LedgerRow>(
     'SELECT order_id, kind, amount_cents, payment_id, at FROM ledger ORDER BY id',
   );
+  const outcomes = sqliteOrderOutcomes(db);
   return {
+    settle: (orderId, outcome) => outcomes.settle(orderId, outcome),
     get(orderId) {
       const row = get.get(orderId);
       return Promise.resolve(row === undefined ? undefined : toRecord(row));
@@ -156,7 +164,9 @@ function sqlitePaymentStore(db: SqliteDatabase): PaymentStore {
 
 function postgresPaymentStore(q: Queryable, schema: string, inTransaction: boolean): PaymentStore {
   const s = `"${schema}"`;
+  const outcomes = postgresOrderOutcomes(q, schema);
   return {
+    settle: (orderId, outcome) => outcomes.settle(orderId, outcome),
     async get(orderId) {
       const { rows } = await q.query<PaymentRow>(
         `SELECT * FROM ${s}.payments WHERE order_id = $1${inTransaction ? ' FOR UPDATE' : ''}`,
@@ -241,6 +251,7 @@ export const paymentStores: StoreBackends<PaymentStore> = {
         UNIQUE (order_id, kind)
       );
     `);
+    await createPostgresOrderOutcomes(client, schema);
   },
   postgres: postgresPaymentStore,
 };
