@@ -36,4 +36,5 @@ if (!(await postgresReachable())) {
   await import('./order-idempotency.test.ts');
   await import('./list-pagination.test.ts');
   await import('./order-settlement.test.ts');
+  await import('./plain-json-interop.test.ts');
 }

@@ -11,9 +11,9 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
+import { interopRouterOptions, type PlainJsonInterop } from '../runtime/plain-json-interop.ts';
 import type { OrderOutcome } from '../runtime/order-outcome.ts';
 import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
-import { storageHandler } from '../runtime/storage.ts';
 import { inventoryStores, type StockLevel } from './store.ts';
 
 /** Sums quantities per SKU, so an order listing a SKU twice is checked against the stock once. */
@@ -29,14 +29,21 @@ function bySku(items: readonly StockLine[]): StockLine[] {
  * refused, logged and counted), and never lets stock go below zero (checked in code and by
  * the table's constraints). Each change is one transaction with its inbox record and its event.
  */
-export async function inventoryService(options: ServiceOptions) {
+export async function inventoryService(options: ServiceOptions & PlainJsonInterop) {
+  const acceptPlainJson = options.acceptPlainJson ?? false;
   const log = options.log ?? silentLogger;
-  const plumbing = await eventPlumbing({ ...options, ...SERVICES.inventory, log, stores: inventoryStores });
+  const plumbing = await eventPlumbing({
+    ...options,
+    ...SERVICES.inventory,
+    log,
+    router: interopRouterOptions(options),
+    stores: inventoryStores,
+  });
   const { storage, router } = plumbing;
 
-  router.on(
-    OrderPlaced,
-    storageHandler(storage, async (event, { store, emit }) => {
+  router.on(OrderPlaced, async (event, context) => {
+    if (!fromOrderService(event, log, context, acceptPlainJson)) return;
+    await storage.once(context.group, event, async ({ store, emit }) => {
       const { orderId } = event.data;
       if (event.data.items.length === 0) {
         // A plain client's order (the seed's shape) lists no items: there is nothing to reserve.
@@ -67,8 +74,8 @@ export async function inventoryService(options: ServiceOptions) {
       await store.putReservation({ orderId, status: 'reserved', items });
       await emit(StockReserved, { orderId, items });
       log.info('stock reserved', { orderId });
-    }),
-  );
+    });
+  });
 
   // The saga settles each order once; remembering how lets a cancellation of a confirmed order be refused.
   router.on(OrderConfirmed, async (event, context) => {

@@ -9,6 +9,7 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
+import { interopRouterOptions } from '../runtime/plain-json-interop.ts';
 import type { OrderOutcome } from '../runtime/order-outcome.ts';
 import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
 import { logSender, type NotificationSender } from './sender.ts';
@@ -37,6 +38,8 @@ export async function notificationService(options: NotificationServiceOptions) {
     ...options,
     ...SERVICES.notification,
     log,
+    // CloudEvents only: plain JSON is an opt-in of the services that take a plain OrderPlaced.
+    router: interopRouterOptions({ ...options, acceptPlainJson: false }),
     stores: notificationStores,
   });
   const { storage, router } = plumbing;

@@ -15,6 +15,7 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
+import { interopRouterOptions } from '../runtime/plain-json-interop.ts';
 import type { Tx } from '../runtime/storage.ts';
 import { countRefusal } from '../runtime/trusted-source.ts';
 import {
@@ -66,7 +67,13 @@ export function requestHash(request: PlaceOrder): string {
  */
 export async function orderService(options: ServiceOptions) {
   const log = options.log ?? silentLogger;
-  const plumbing = await eventPlumbing({ ...options, ...SERVICES.order, log, stores: orderStores });
+  const plumbing = await eventPlumbing({
+    ...options,
+    ...SERVICES.order,
+    log, // CloudEvents only: plain JSON is an opt-in of the services that take a plain OrderPlaced.
+    router: interopRouterOptions({ ...options, acceptPlainJson: false }),
+    stores: orderStores,
+  });
   const { storage, router } = plumbing;
 
   async function confirmIfDone(order: OrderRecord, { store, emit }: Tx<OrderStore>): Promise<OrderRecord> {
