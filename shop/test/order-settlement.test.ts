@@ -67,7 +67,7 @@ describe('the saga settles an order once', () => {
   }
 
   async function noticesOf(orderId: string) {
-    return ((await shop.notification.store.page(undefined, 1000)) ?? []).filter((n) => n.orderId === orderId);
+    return (await shop.notification.store.recent(1000)).filter((n) => n.orderId === orderId);
   }
 
   /** Waits until each of `groups` has counted a refusal of `type` for `reason`; returns them. */
