@@ -74,12 +74,18 @@ export function closeTestDatabase(database: Database): void {
 export function makeOrder(transport: Transport, database: Database = testDatabase()) {
   return orderService({ database, transport, ...fast });
 }
-export function makePayment(transport: Transport, limitCents?: number, database: Database = testDatabase()) {
+export function makePayment(
+  transport: Transport,
+  limitCents?: number,
+  database: Database = testDatabase(),
+  options: { acceptPlainJson?: boolean } = {},
+) {
   return paymentService({
     database,
     transport,
     ...(limitCents === undefined ? {} : { limitCents }),
     ...fast,
+    ...options,
   });
 }
 export function makeInventory(transport: Transport, database: Database = testDatabase()) {

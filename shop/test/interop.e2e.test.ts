@@ -4,8 +4,8 @@
  *
  *     {"event": "OrderPlaced", "data": {"orderId": "…", "userId": "456", "amount": 100}}
  *
- * and the payment service (a separate process, its router reading plain JSON through `plainJsonCodec()`) charges
- * it: 100.00 becomes 10000 cents in its ledger. Then a plain client reads the `PaymentCompleted` Herald published:
+ * and the payment service (a separate process, started with `HERALD_ACCEPT_PLAIN_JSON=1`, so its router reads
+ * plain JSON through `plainJsonCodec()`) charges it: 100.00 becomes 10000 cents in its ledger. Then a plain client reads the `PaymentCompleted` Herald published:
  * CloudEvents binary mode, the attributes as headers and the data as the JSON body.
  *
  * These runs use the contracts' own topic and group names (`orders`, `payment-service`), as an outside client
@@ -78,7 +78,8 @@ function assertPaymentCompleted(event: PlainEvent, orderId: string): void {
 
 /** Starts the payment service alone on `engine` with the contracts' own names. */
 async function paymentAlone(engine: Engine, brokerUrl: string): Promise<{ shop: Shop; url: string }> {
-  const shop = await newShop({ engine, topicPrefix: '', brokerUrl });
+  // Plain JSON is an opt-in (off, the plain order is dead-lettered: plain-json-interop.test.ts).
+  const shop = await newShop({ engine, topicPrefix: '', brokerUrl, env: { HERALD_ACCEPT_PLAIN_JSON: '1' } });
   return { shop, url: await shop.start('payment-service') };
 }
 

@@ -102,6 +102,7 @@ describe('inventory service', () => {
     await t.cancel('early');
     await waitFor(async () => (await t.inventory.store.reservation('early'))?.status === 'cancelled');
     await t.place('early', [{ sku: 'MN-303', quantity: 1 }]);
+    await waitFor(() => t.types('r').length >= 2);
     await new Promise((resolve) => setTimeout(resolve, 60));
     // The release committed with the first cancellation; the relay publishes it on its own schedule.
     await waitFor(() => t.types('r').length >= 2);

@@ -103,7 +103,7 @@ describe('order saga', () => {
       'completed',
       'the charge is known, so the refund is expected',
     );
-    // The cancellation committed before; the relay publishes it on its own schedule.
+    // The cancellation leaves through the outbox relay: wait until it is on the topic, not just in the state.
     await waitFor(() => t.orderEvents('OrderCancelled').length >= 1);
     const cancelled = t.orderEvents('OrderCancelled');
     assert.equal(cancelled.length, 1);

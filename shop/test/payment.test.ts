@@ -11,9 +11,9 @@ after(async () => {
   for (const close of closers) await close();
 });
 
-async function setup(limitCents?: number) {
+async function setup(limitCents?: number, options: { acceptPlainJson?: boolean } = {}) {
   const transport: Transport = memory();
-  const payment = await makePayment(transport, limitCents);
+  const payment = await makePayment(transport, limitCents, undefined, options);
   const watched = observe(transport, ['payments']);
   await payment.start();
   await watched.subscription.ready;
@@ -101,8 +101,8 @@ describe('payment service', () => {
     assert.equal((await t.payment.store.ledger()).length, 0);
   });
 
-  it("charges an order a plain client published in the seed's shape: decimal amount, no items", async () => {
-    const t = await setup();
+  it("charges an order a plain client published in the seed's shape, when opted in: decimal amount, no items", async () => {
+    const t = await setup(undefined, { acceptPlainJson: true });
     const plain = (orderId: string, amount: unknown) => ({
       topic: 'orders',
       key: orderId,

@@ -35,4 +35,6 @@ if (!(await postgresReachable())) {
   await import('./shop.test.ts');
   await import('./order-idempotency.test.ts');
   await import('./list-pagination.test.ts');
+  await import('./order-settlement.test.ts');
+  await import('./plain-json-interop.test.ts');
 }

@@ -49,6 +49,7 @@ export * from './url/redact-url.ts';
 export * from './url/transport-url.ts';
 export * from './url/url-parameters.ts';
 export * from './topic-prefix.ts';
+export * from './private-file.ts';
 export * from './asyncapi/asyncapi-document.ts';
 export * from './asyncapi/cloudevents-headers.ts';
 export * from './asyncapi/payload-schema.ts';

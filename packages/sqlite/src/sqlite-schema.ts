@@ -1,7 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ErrorCodes, HeraldError } from '@herald/core';
+import { ensurePrivateFile, ErrorCodes, HeraldError } from '@herald/core';
 
 /** A better-sqlite3 connection. */
 export type SqliteDatabase = Database.Database;
@@ -100,13 +98,14 @@ export interface OpenOptions {
 }
 
 /**
- * Opens (creating the folder and the file if needed) a log database in WAL mode with `synchronous=NORMAL`,
+ * Opens (creating the folder 0700 and the file 0600 if needed, see `ensurePrivateFile`; the WAL and shared-memory
+ * files follow the file's mode) a log database in WAL mode with `synchronous=NORMAL`,
  * and creates the schema. Safe when several processes open the same new file at once: the
  * schema is created in a `BEGIN IMMEDIATE` transaction, so one process creates it and the others find it.
  */
 export function openLogDatabase(options: OpenOptions): SqliteDatabase {
   try {
-    mkdirSync(dirname(options.path), { recursive: true });
+    ensurePrivateFile(options.path);
     const db = new Database(options.path, { timeout: options.busyTimeoutMs });
     try {
       db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);

@@ -1,4 +1,5 @@
 import { closeSync, constants, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { ensurePrivateFile } from '@herald/core';
 
 const TICK = Buffer.from([1]);
 
@@ -28,7 +29,9 @@ export class WakeSignal {
     this.#dataVersion = dataVersion;
     this.#lastVersion = dataVersion();
     try {
-      this.#fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+      // Created private (0600) like the database beside it: it says when others write, nothing more.
+      ensurePrivateFile(path);
+      this.#fd = openSync(path, constants.O_RDWR);
     } catch {
       this.#fd = undefined;
     }

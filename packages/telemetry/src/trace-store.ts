@@ -1,7 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { configError } from '@herald/core';
+import { configError, ensurePrivateFile } from '@herald/core';
 
 /** One span as the local trace store keeps it. Times are microseconds since the epoch. */
 export interface StoredSpan {
@@ -174,7 +172,8 @@ function positiveInteger(option: string, value: number | undefined, fallback: nu
 }
 
 /**
- * Opens (creating if missing) the local trace store at `options.path`. Options are checked at once
+ * Opens (creating if missing: the file 0600, new folders 0700, see `ensurePrivateFile`) the local trace store at
+ * `options.path`. Options are checked at once
  * (`HERALD_CONFIG`).
  */
 export function openTraceStore(options: TraceStoreOptions): TraceStore {
@@ -184,7 +183,8 @@ export function openTraceStore(options: TraceStoreOptions): TraceStore {
   const maxAgeMs = positiveInteger('maxAgeMs', options.maxAgeMs, 24 * 60 * 60 * 1000);
   const pruneIntervalMs = options.pruneIntervalMs ?? 10_000;
   if (!(pruneIntervalMs >= 0)) throw configError('pruneIntervalMs', 'a number >= 0', pruneIntervalMs);
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  // Spans carry event attributes and ids: the file (so its WAL and shared memory) 0600, new folders 0700.
+  ensurePrivateFile(options.path);
   const db = new Database(options.path, { timeout: 5000 });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

@@ -1,5 +1,11 @@
+import { acceptPlainJsonFrom } from '../runtime/config.ts';
 import { runShopService } from '../runtime/service-main.ts';
 import { inventoryHttp } from './http.ts';
 import { inventoryService } from './service.ts';
 
-runShopService({ name: 'inventory', defaultPort: 3002, create: inventoryService, http: inventoryHttp });
+runShopService({
+  name: 'inventory',
+  defaultPort: 3002,
+  create: (context) => inventoryService({ ...context, acceptPlainJson: acceptPlainJsonFrom(process.env) }),
+  http: inventoryHttp,
+});

@@ -1,5 +1,6 @@
 import {
   OrderCancelled,
+  OrderConfirmed,
   OrderPlaced,
   reasons,
   SERVICES,
@@ -10,8 +11,9 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
-import { fromOrderService } from '../runtime/trusted-source.ts';
-import { unitOfWorkHandler } from '@herald/core';
+import { interopRouterOptions, type PlainJsonInterop } from '../runtime/plain-json-interop.ts';
+import type { OrderOutcome } from '../runtime/order-outcome.ts';
+import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
 import { inventoryStores, type StockLevel } from './store.ts';
 
 /** Sums quantities per SKU, so an order listing a SKU twice is checked against the stock once. */
@@ -23,17 +25,25 @@ function bySku(items: readonly StockLine[]): StockLine[] {
 
 /**
  * The inventory service: a catalogue seeded with finite stock. Reserves all of an order's items or none,
- * releases a reservation when the order is cancelled, and never lets stock go below zero (checked in code and by
+ * releases a reservation when the order is cancelled (never once the saga confirmed it: that cancellation is
+ * refused, logged and counted), and never lets stock go below zero (checked in code and by
  * the table's constraints). Each change is one transaction with its inbox record and its event.
  */
-export async function inventoryService(options: ServiceOptions) {
+export async function inventoryService(options: ServiceOptions & PlainJsonInterop) {
+  const acceptPlainJson = options.acceptPlainJson ?? false;
   const log = options.log ?? silentLogger;
-  const plumbing = await eventPlumbing({ ...options, ...SERVICES.inventory, log, stores: inventoryStores });
+  const plumbing = await eventPlumbing({
+    ...options,
+    ...SERVICES.inventory,
+    log,
+    router: interopRouterOptions(options),
+    stores: inventoryStores,
+  });
   const { storage, router } = plumbing;
 
-  router.on(
-    OrderPlaced,
-    unitOfWorkHandler(storage, async (event, { store, emit }) => {
+  router.on(OrderPlaced, async (event, context) => {
+    if (!fromOrderService(event, log, context, acceptPlainJson)) return;
+    await storage.handle(context.group, event, async ({ store, emit }) => {
       const { orderId } = event.data;
       if (event.data.items.length === 0) {
         // A plain client's order (the seed's shape) lists no items: there is nothing to reserve.
@@ -64,14 +74,30 @@ export async function inventoryService(options: ServiceOptions) {
       await store.putReservation({ orderId, status: 'reserved', items });
       await emit(StockReserved, { orderId, items });
       log.info('stock reserved', { orderId });
-    }),
-  );
+    });
+  });
 
-  router.on(
-    OrderCancelled,
-    unitOfWorkHandler(storage, async (event, { store, emit }) => {
-      if (!fromOrderService(event, log)) return;
+  // The saga settles each order once; remembering how lets a cancellation of a confirmed order be refused.
+  router.on(OrderConfirmed, async (event, context) => {
+    if (!fromOrderService(event, log, context)) return;
+    let refusedBy: OrderOutcome | undefined;
+    await storage.handle(context.group, event, async ({ store }) => {
+      const standing = await store.settle(event.data.orderId, 'confirmed');
+      if (standing !== 'confirmed') refusedBy = standing;
+    });
+    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
+  });
+
+  router.on(OrderCancelled, async (event, context) => {
+    if (!fromOrderService(event, log, context)) return;
+    let refusedBy: OrderOutcome | undefined;
+    await storage.handle(context.group, event, async ({ store, emit }) => {
       const { orderId } = event.data;
+      const standing = await store.settle(orderId, 'cancelled');
+      if (standing !== 'cancelled') {
+        refusedBy = standing;
+        return;
+      }
       const reservation = await store.reservation(orderId);
       if (reservation === undefined) {
         await store.putReservation({ orderId, status: 'cancelled', items: [] });
@@ -82,8 +108,9 @@ export async function inventoryService(options: ServiceOptions) {
       await store.putReservation({ ...reservation, status: 'released' });
       await emit(StockReleased, { orderId, items: [...reservation.items] });
       log.info('stock released', { orderId });
-    }),
-  );
+    });
+    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
+  });
 
   return { ...plumbing, store: storage.store };
 }

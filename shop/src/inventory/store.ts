@@ -1,6 +1,12 @@
 import type { Queryable } from '@herald/postgres';
 import type { SqliteDatabase } from '@herald/sqlite';
 import { CATALOGUE, type StockLine } from '../contracts/index.ts';
+import {
+  createPostgresOrderOutcomes,
+  postgresOrderOutcomes,
+  sqliteOrderOutcomes,
+  type OrderOutcomeStore,
+} from '../runtime/order-outcome.ts';
 import type { StoreBackends } from '../runtime/storage.ts';
 
 /** Stock of one SKU. `available + reserved = initial` always (a CHECK constraint enforces it). */
@@ -25,7 +31,7 @@ export interface Reservation {
 }
 
 /** The inventory service's tables, seeded from the catalogue once (a restart keeps the stock as it is). */
-export interface InventoryStore {
+export interface InventoryStore extends OrderOutcomeStore {
   level(sku: string): Promise<StockLevel | undefined>;
   levels(): Promise<StockLevel[]>;
   /** Moves `quantity` from available to reserved (negative: back). The CHECKs refuse going below zero. */
@@ -86,7 +92,9 @@ function sqliteInventoryStore(db: SqliteDatabase): InventoryStore {
     `INSERT INTO reservations (order_id, status, items, updated_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at`,
   );
+  const outcomes = sqliteOrderOutcomes(db);
   return {
+    settle: (orderId, outcome) => outcomes.settle(orderId, outcome),
     level: (sku) => Promise.resolve(level.get(sku)),
     levels: () => Promise.resolve(levels.all()),
     reserve(sku, quantity) {
@@ -112,7 +120,9 @@ function sqliteInventoryStore(db: SqliteDatabase): InventoryStore {
 function postgresInventoryStore(q: Queryable, schema: string, inTransaction: boolean): InventoryStore {
   const s = `"${schema}"`;
   const lock = inTransaction ? ' FOR UPDATE' : '';
+  const outcomes = postgresOrderOutcomes(q, schema);
   return {
+    settle: (orderId, outcome) => outcomes.settle(orderId, outcome),
     async level(sku) {
       const { rows } = await q.query<StockLevel>(
         `SELECT sku, initial, available, reserved FROM ${s}.stock WHERE sku = $1${lock}`,
@@ -169,6 +179,7 @@ export const inventoryStores: StoreBackends<InventoryStore> = {
         updated_at timestamptz NOT NULL
       );
     `);
+    await createPostgresOrderOutcomes(client, schema);
     // Seeds only SKUs not there yet: a restart keeps the stock as it is.
     await client.query(
       `INSERT INTO ${s}.stock (sku, initial, available, reserved)

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { backoffDelay, runHandling, sleep, type CloudEvent } from '@herald/core';
+import { backoffDelay, runHandling, sleep, type CloudEvent, type HandlerContext } from '@herald/core';
 import {
   formatCents,
   NotificationSent,
   OrderCancelled,
   OrderConfirmed,
   SERVICES,
-  type NotificationOutcome,
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
-import { fromOrderService } from '../runtime/trusted-source.ts';
+import { interopRouterOptions } from '../runtime/plain-json-interop.ts';
+import type { OrderOutcome } from '../runtime/order-outcome.ts';
+import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
 import { logSender, type NotificationSender } from './sender.ts';
 import { notificationStores, type Notification } from './store.ts';
 
@@ -24,7 +25,8 @@ export interface NotificationServiceOptions extends ServiceOptions {
 
 /**
  * The notification service: tells the customer an order's outcome through a pluggable sender, at most once per
- * order and outcome. The (order, outcome) pair is claimed with the inbox record in one transaction before the
+ * order and outcome, and for one outcome per order (the saga settles an order once: the notice of a second,
+ * different outcome is refused, logged and counted). The (order, outcome) pair is claimed with the inbox record in one transaction before the
  * sender is called, so no redelivery or restart sends it twice; a process stopped mid-send leaves the claim
  * `unknown` rather than risk a second message. `NotificationSent` is emitted only after the sender accepted it.
  */
@@ -36,6 +38,8 @@ export async function notificationService(options: NotificationServiceOptions) {
     ...options,
     ...SERVICES.notification,
     log,
+    // CloudEvents only: plain JSON is an opt-in of the services that take a plain OrderPlaced.
+    router: interopRouterOptions({ ...options, acceptPlainJson: false }),
     stores: notificationStores,
   });
   const { storage, router } = plumbing;
@@ -56,13 +60,26 @@ export async function notificationService(options: NotificationServiceOptions) {
     }
   }
 
-  async function notify(event: CloudEvent, group: string, outcome: NotificationOutcome, message: string) {
-    const { orderId, userId } = event.data as { orderId: string; userId: string };
+  async function notify(
+    event: CloudEvent<{ orderId: string; userId: string }>,
+    context: HandlerContext,
+    outcome: OrderOutcome,
+    message: string,
+  ) {
+    const { orderId, userId } = event.data;
     const notification: Notification = { notificationId: randomUUID(), orderId, userId, outcome, message };
     let claimed = false;
-    await storage.handle(group, event, async ({ store }) => {
+    let refusedBy: OrderOutcome | undefined;
+    await storage.handle(context.group, event, async ({ store }) => {
+      // The saga settles an order once: the notice of a second, different outcome is never sent.
+      const standing = await store.settle(orderId, outcome);
+      if (standing !== outcome) {
+        refusedBy = standing;
+        return;
+      }
       claimed = await store.claim(notification, sender.channel);
     });
+    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
     if (!claimed) return;
     try {
       await send(notification);
@@ -87,19 +104,14 @@ export async function notificationService(options: NotificationServiceOptions) {
   }
 
   router.on(OrderConfirmed, async (event, context) => {
-    if (!fromOrderService(event, log)) return;
+    if (!fromOrderService(event, log, context)) return;
     const amount = formatCents(event.data.amountCents);
-    await notify(
-      event,
-      context.group,
-      'confirmed',
-      `Your order ${event.data.orderId} (${amount}) is confirmed.`,
-    );
+    await notify(event, context, 'confirmed', `Your order ${event.data.orderId} (${amount}) is confirmed.`);
   });
   router.on(OrderCancelled, async (event, context) => {
-    if (!fromOrderService(event, log)) return;
+    if (!fromOrderService(event, log, context)) return;
     const { orderId, reason } = event.data;
-    await notify(event, context.group, 'cancelled', `Your order ${orderId} was cancelled: ${reason}.`);
+    await notify(event, context, 'cancelled', `Your order ${orderId} was cancelled: ${reason}.`);
   });
 
   return { ...plumbing, store: storage.store, sender };

@@ -1,6 +1,12 @@
 import type { Queryable } from '@herald/postgres';
 import type { SqliteDatabase } from '@herald/sqlite';
 import type { NotificationOutcome } from '../contracts/index.ts';
+import {
+  createPostgresOrderOutcomes,
+  postgresOrderOutcomes,
+  sqliteOrderOutcomes,
+  type OrderOutcomeStore,
+} from '../runtime/order-outcome.ts';
 import type { StoreBackends } from '../runtime/storage.ts';
 
 /**
@@ -29,7 +35,7 @@ export interface NotificationRecord extends Notification {
 }
 
 /** The notification service's table: one row per order and outcome (the primary key). */
-export interface NotificationStore {
+export interface NotificationStore extends OrderOutcomeStore {
   /** Claims the (order, outcome) pair as `sending`; false when it was claimed before. */
   claim(notification: Notification, channel: string): Promise<boolean>;
   finish(notificationId: string, status: 'sent' | 'failed', error?: string): Promise<void>;
@@ -37,6 +43,12 @@ export interface NotificationStore {
   abandonInterrupted(): Promise<number>;
   /** The most recent notifications, newest first. */
   recent(limit: number): Promise<NotificationRecord[]>;
+  /**
+   * A page of every notification, newest first (by creation time, then notification id): up to `limit` after
+   * notification `after` (from the newest when absent), or `undefined` when no notification `after` exists. The
+   * sort key never changes, so following pages returns each notification once.
+   */
+  page(after: string | undefined, limit: number): Promise<NotificationRecord[] | undefined>;
 }
 
 interface Row {
@@ -82,6 +94,7 @@ function sqliteNotificationStore(db: SqliteDatabase): NotificationStore {
       sent_at TEXT,
       PRIMARY KEY (order_id, outcome)
     );
+    CREATE INDEX IF NOT EXISTS notifications_page ON notifications (created_at DESC, notification_id DESC);
   `);
   const claim = db.prepare<[string, string, string, string, string, string, string]>(
     `INSERT OR IGNORE INTO notifications (order_id, outcome, notification_id, user_id, message, status, channel, created_at)
@@ -92,7 +105,17 @@ function sqliteNotificationStore(db: SqliteDatabase): NotificationStore {
   );
   const abandon = db.prepare<[]>("UPDATE notifications SET status = 'unknown' WHERE status = 'sending'");
   const recent = db.prepare<[number], Row>('SELECT * FROM notifications ORDER BY created_at DESC LIMIT ?');
+  const byId = db.prepare<[string], Row>('SELECT * FROM notifications WHERE notification_id = ?');
+  const firstPage = db.prepare<[number], Row>(
+    'SELECT * FROM notifications ORDER BY created_at DESC, notification_id DESC LIMIT ?',
+  );
+  const pageAfter = db.prepare<[string, string, number], Row>(
+    `SELECT * FROM notifications WHERE (created_at, notification_id) < (?, ?)
+     ORDER BY created_at DESC, notification_id DESC LIMIT ?`,
+  );
+  const outcomes = sqliteOrderOutcomes(db);
   return {
+    settle: (orderId, outcome) => outcomes.settle(orderId, outcome),
     claim(notification, channel) {
       const { orderId, outcome, notificationId, userId, message } = notification;
       const { changes } = claim.run(
@@ -112,12 +135,23 @@ function sqliteNotificationStore(db: SqliteDatabase): NotificationStore {
     },
     abandonInterrupted: () => Promise.resolve(abandon.run().changes),
     recent: (limit) => Promise.resolve(recent.all(limit).map(toRecord)),
+    page(after, limit) {
+      if (after === undefined) return Promise.resolve(firstPage.all(limit).map(toRecord));
+      const cursor = byId.get(after);
+      return Promise.resolve(
+        cursor === undefined
+          ? undefined
+          : pageAfter.all(cursor.created_at as string, cursor.notification_id, limit).map(toRecord),
+      );
+    },
   };
 }
 
 function postgresNotificationStore(q: Queryable, schema: string): NotificationStore {
   const s = `"${schema}"`;
+  const outcomes = postgresOrderOutcomes(q, schema);
   return {
+    settle: (orderId, outcome) => outcomes.settle(orderId, outcome),
     async claim(notification, channel) {
       const { orderId, outcome, notificationId, userId, message } = notification;
       const result = await q.query(
@@ -148,6 +182,26 @@ function postgresNotificationStore(q: Queryable, schema: string): NotificationSt
       );
       return rows.map(toRecord);
     },
+    async page(after, limit) {
+      if (after === undefined) {
+        const { rows } = await q.query<Row>(
+          `SELECT * FROM ${s}.notifications ORDER BY created_at DESC, notification_id DESC LIMIT $1`,
+          [limit],
+        );
+        return rows.map(toRecord);
+      }
+      // The cursor's timestamp is compared in the database: a JavaScript Date would drop its microseconds.
+      const cursor = await q.query(`SELECT 1 FROM ${s}.notifications WHERE notification_id = $1`, [after]);
+      if (cursor.rowCount === 0) return undefined;
+      const { rows } = await q.query<Row>(
+        `SELECT * FROM ${s}.notifications
+         WHERE (created_at, notification_id) <
+               (SELECT created_at, notification_id FROM ${s}.notifications WHERE notification_id = $1)
+         ORDER BY created_at DESC, notification_id DESC LIMIT $2`,
+        [after, limit],
+      );
+      return rows.map(toRecord);
+    },
   };
 }
 
@@ -169,7 +223,10 @@ export const notificationStores: StoreBackends<NotificationStore> = {
         sent_at timestamptz,
         PRIMARY KEY (order_id, outcome)
       );
+      CREATE INDEX IF NOT EXISTS notifications_page
+        ON "${schema}".notifications (created_at DESC, notification_id DESC);
     `);
+    await createPostgresOrderOutcomes(client, schema);
   },
   postgres: postgresNotificationStore,
 };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CATALOGUE } from '../contracts/index.ts';
 import { createHttpApp, fieldErrors, sendProblem, validationProblem } from '../runtime/http.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { servePage } from '../runtime/pagination.ts';
 import { IdempotencyKeyReusedError, UnknownSkuError, type OrderService } from './service.ts';
 
 /** The body of `POST /orders`. Unknown fields are refused, so a misspelt field is reported, not ignored. */
@@ -25,12 +26,11 @@ export const PlaceOrderBody = z.strictObject({
  */
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._~:+/=-]{1,255}$/;
 
-const ListQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
-
 /**
  * The order API: `GET /products`, `POST /orders` (202 + Location; an `Idempotency-Key` header makes a retry
- * return the same order, marked `Idempotent-Replayed: true`, and a reuse with another body a 422), `GET /orders/:id`, `GET /orders`,
- * `GET /health`. Every error is `application/problem+json`; a bad body or unknown SKU is a 400 naming the field.
+ * return the same order, marked `Idempotent-Replayed: true`, and a reuse with another body a 422), `GET /orders/:id`, `GET /orders`
+ * (newest first, in keyset pages: `?limit=` 1–1000, default 100, `?after=` the cursor a full page's
+ * `Link: <…>; rel="next"` header gives), `GET /health`. Every error is `application/problem+json`; a bad body or unknown SKU is a 400 naming the field.
  */
 export function orderHttp(service: OrderService, log: Logger): FastifyInstance {
   const app = createHttpApp({ service: 'order-service', log, health: () => service.health() });
@@ -84,11 +84,14 @@ export function orderHttp(service: OrderService, log: Logger): FastifyInstance {
     }
   });
 
-  app.get('/orders', async (request, reply) => {
-    const parsed = ListQuery.safeParse(request.query);
-    if (!parsed.success) return sendProblem(reply, validationProblem(fieldErrors(parsed.error), request.url));
-    return service.listOrders(parsed.data.limit);
-  });
+  app.get('/orders', (request, reply) =>
+    servePage(request, reply, {
+      path: '/orders',
+      read: (after, limit) => service.listOrders(after, limit),
+      keyOf: (order) => order.orderId,
+      view: (order) => order,
+    }),
+  );
 
   app.get<{ Params: { id: string } }>('/orders/:id', async (request, reply) => {
     const order = await service.getOrder(request.params.id);

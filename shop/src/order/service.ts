@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { newEventId, unitOfWorkHandler, type CloudEvent, type EventDefinition } from '@herald/core';
+import { newEventId, type CloudEvent, type EventDefinition } from '@herald/core';
 import {
   findProduct,
   OrderCancelled,
@@ -15,7 +15,9 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
+import { interopRouterOptions } from '../runtime/plain-json-interop.ts';
 import type { Tx } from '../runtime/storage.ts';
+import { countRefusal } from '../runtime/trusted-source.ts';
 import {
   isDuplicateIdempotencyKey,
   orderStores,
@@ -65,7 +67,13 @@ export function requestHash(request: PlaceOrder): string {
  */
 export async function orderService(options: ServiceOptions) {
   const log = options.log ?? silentLogger;
-  const plumbing = await eventPlumbing({ ...options, ...SERVICES.order, log, stores: orderStores });
+  const plumbing = await eventPlumbing({
+    ...options,
+    ...SERVICES.order,
+    log, // CloudEvents only: plain JSON is an opt-in of the services that take a plain OrderPlaced.
+    router: interopRouterOptions({ ...options, acceptPlainJson: false }),
+    stores: orderStores,
+  });
   const { storage, router } = plumbing;
 
   async function confirmIfDone(order: OrderRecord, { store, emit }: Tx<OrderStore>): Promise<OrderRecord> {
@@ -98,7 +106,9 @@ export async function orderService(options: ServiceOptions) {
 
   /**
    * Registers a saga step: loads the order, records the event in its history, applies `step`, saves. Events for
-   * an order this service never took are logged and dropped (they cannot become valid later).
+   * an order this service never took are logged and dropped (they cannot become valid later). With `onlyIf`, an
+   * event for an order in another status is refused: logged, counted (`herald_events_skipped_total`,
+   * `reason="order-settled"`) and left out of the history.
    */
   function step(
     definition: EventDefinition,
@@ -107,21 +117,34 @@ export async function orderService(options: ServiceOptions) {
       event: CloudEvent<{ orderId: string; reason?: string }>,
       tx: Tx<OrderStore>,
     ) => OrderRecord | Promise<OrderRecord>,
+    onlyIf?: OrderRecord['status'],
   ): void {
-    router.on(
-      definition,
-      unitOfWorkHandler(storage, async (event, tx) => {
-        const data = event.data as { orderId: string; reason?: string };
+    router.on(definition, async (rawEvent, context) => {
+      const event = rawEvent as CloudEvent<{ orderId: string; reason?: string }>;
+      let refusedIn: OrderRecord['status'] | undefined;
+      await storage.handle(context.group, event, async (tx) => {
+        const data = event.data;
         const order = await tx.store.get(data.orderId);
         if (order === undefined) {
           log.warn('event for an unknown order ignored', { type: event.type, orderId: data.orderId });
           return;
         }
+        if (onlyIf !== undefined && order.status !== onlyIf) {
+          refusedIn = order.status;
+          return;
+        }
         await tx.store.addHistory(order.orderId, event, data.reason);
-        const next = await apply(order, event as CloudEvent<{ orderId: string; reason?: string }>, tx);
+        const next = await apply(order, event, tx);
         await tx.store.save({ ...next, updatedAt: new Date().toISOString() });
-      }),
-    );
+      });
+      if (refusedIn === undefined) return;
+      log.warn(`refused ${event.type} for order ${event.data.orderId}: the order is ${refusedIn}`, {
+        eventId: event.id,
+        orderId: event.data.orderId,
+        source: event.source,
+      });
+      countRefusal(event, context, 'order-settled');
+    });
   }
 
   // Each side only moves forward (pending → done), so a duplicate or late event cannot undo a later state.
@@ -135,7 +158,8 @@ export async function orderService(options: ServiceOptions) {
       tx,
     ),
   );
-  step(PaymentRefunded, (order) => ({ ...order, payment: 'refunded' }));
+  // Refunds and releases answer the saga's cancellation only: for an order it did not cancel they are refused.
+  step(PaymentRefunded, (order) => ({ ...order, payment: 'refunded' }), 'CANCELLED');
   step(StockReserved, (order, _event, tx) =>
     confirmIfDone(order.stock === 'pending' ? { ...order, stock: 'reserved' } : order, tx),
   );
@@ -146,7 +170,7 @@ export async function orderService(options: ServiceOptions) {
       tx,
     ),
   );
-  step(StockReleased, (order) => ({ ...order, stock: 'released' }));
+  step(StockReleased, (order) => ({ ...order, stock: 'released' }), 'CANCELLED');
 
   /** The order as the API shows it, or `undefined`. */
   async function getOrder(orderId: string): Promise<OrderView | undefined> {
@@ -217,9 +241,12 @@ export async function orderService(options: ServiceOptions) {
       }
     },
     getOrder,
-    /** The most recent orders, newest first, without their history. */
-    async listOrders(limit: number): Promise<OrderSummary[]> {
-      return (await storage.store.recent(limit)).map(toSummary);
+    /**
+     * A page of every order, newest first, without their history: up to `limit` orders after order `after` (from
+     * the newest when absent); `undefined` when there is no order `after`. See `OrderStore.page`.
+     */
+    async listOrders(after: string | undefined, limit: number): Promise<OrderSummary[] | undefined> {
+      return (await storage.store.page(after, limit))?.map(toSummary);
     },
   };
 }

@@ -84,6 +84,12 @@ export interface OrderStore {
   get(orderId: string): Promise<OrderRecord | undefined>;
   /** The most recent orders, newest first. */
   recent(limit: number): Promise<OrderRecord[]>;
+  /**
+   * A page of every order, newest first (by creation time, then order id): up to `limit` orders after order
+   * `after` in that order (from the newest when `after` is absent), or `undefined` when no order `after` exists.
+   * The sort key never changes, so following pages returns each order once.
+   */
+  page(after: string | undefined, limit: number): Promise<OrderRecord[] | undefined>;
   /** Writes the order's status, reason, saga state and `updatedAt`. */
   save(order: OrderRecord): Promise<void>;
   addHistory(orderId: string, event: CloudEvent, reason?: string): Promise<void>;
@@ -148,6 +154,7 @@ function sqliteOrderStore(db: SqliteDatabase): OrderStore {
       updated_at TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS orders_recent ON orders (created_at DESC);
+    CREATE INDEX IF NOT EXISTS orders_page ON orders (created_at DESC, order_id DESC);
     CREATE TABLE IF NOT EXISTS order_history (
       id INTEGER PRIMARY KEY,
       order_id TEXT NOT NULL REFERENCES orders (order_id),
@@ -178,6 +185,12 @@ function sqliteOrderStore(db: SqliteDatabase): OrderStore {
     'SELECT order_id, idempotency_key, request_hash FROM orders WHERE idempotency_key = ?',
   );
   const get = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE order_id = ?');
+  const firstPage = db.prepare<[number], OrderRow>(
+    'SELECT * FROM orders ORDER BY created_at DESC, order_id DESC LIMIT ?',
+  );
+  const pageAfter = db.prepare<[string, string, number], OrderRow>(
+    'SELECT * FROM orders WHERE (created_at, order_id) < (?, ?) ORDER BY created_at DESC, order_id DESC LIMIT ?',
+  );
   const recent = db.prepare<[number], OrderRow>(
     'SELECT * FROM orders ORDER BY created_at DESC, rowid DESC LIMIT ?',
   );
@@ -217,6 +230,15 @@ function sqliteOrderStore(db: SqliteDatabase): OrderStore {
       return Promise.resolve(row === undefined ? undefined : toRecord(row));
     },
     recent: (limit) => Promise.resolve(recent.all(limit).map(toRecord)),
+    page(after, limit) {
+      if (after === undefined) return Promise.resolve(firstPage.all(limit).map(toRecord));
+      const cursor = get.get(after);
+      return Promise.resolve(
+        cursor === undefined
+          ? undefined
+          : pageAfter.all(cursor.created_at as string, cursor.order_id, limit).map(toRecord),
+      );
+    },
     save(order) {
       update.run(
         order.status,
@@ -279,6 +301,19 @@ function postgresOrderStore(q: Queryable, schema: string, inTransaction: boolean
       const { rows } = await q.query<OrderRow>(
         `SELECT * FROM ${s}.orders ORDER BY created_at DESC, order_id DESC LIMIT $1`,
         [limit],
+      );
+      return rows.map(toRecord);
+    },
+    async page(after, limit) {
+      if (after === undefined) return this.recent(limit);
+      // The cursor's timestamp is compared in the database: a JavaScript Date would drop its microseconds.
+      const cursor = await q.query(`SELECT 1 FROM ${s}.orders WHERE order_id = $1`, [after]);
+      if (cursor.rowCount === 0) return undefined;
+      const { rows } = await q.query<OrderRow>(
+        `SELECT * FROM ${s}.orders
+         WHERE (created_at, order_id) < (SELECT created_at, order_id FROM ${s}.orders WHERE order_id = $1)
+         ORDER BY created_at DESC, order_id DESC LIMIT $2`,
+        [after, limit],
       );
       return rows.map(toRecord);
     },

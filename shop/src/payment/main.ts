@@ -1,4 +1,5 @@
 import { formatCents } from '../contracts/index.ts';
+import { acceptPlainJsonFrom } from '../runtime/config.ts';
 import { runShopService } from '../runtime/service-main.ts';
 import { paymentHttp } from './http.ts';
 import { paymentLimitFrom, paymentService } from './service.ts';
@@ -6,7 +7,15 @@ import { paymentLimitFrom, paymentService } from './service.ts';
 runShopService({
   name: 'payment',
   defaultPort: 3001,
-  create: (context) => paymentService({ ...context, limitCents: paymentLimitFrom(process.env) }),
+  create: (context) =>
+    paymentService({
+      ...context,
+      limitCents: paymentLimitFrom(process.env),
+      acceptPlainJson: acceptPlainJsonFrom(process.env),
+    }),
   http: paymentHttp,
-  details: (service) => ({ limit: formatCents(service.limitCents) }),
+  details: (service) => ({
+    limit: formatCents(service.limitCents),
+    acceptPlainJson: service.acceptPlainJson,
+  }),
 });

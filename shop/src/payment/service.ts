@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { configError } from '@herald/core';
 import {
   OrderCancelled,
+  OrderConfirmed,
   OrderPlaced,
   parseAmountToCents,
   PaymentCompleted,
@@ -12,8 +13,9 @@ import {
 } from '../contracts/index.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
-import { fromOrderService } from '../runtime/trusted-source.ts';
-import { unitOfWorkHandler } from '@herald/core';
+import { interopRouterOptions, type PlainJsonInterop } from '../runtime/plain-json-interop.ts';
+import type { OrderOutcome } from '../runtime/order-outcome.ts';
+import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
 import { paymentStores } from './store.ts';
 
 /** The default payment limit: 5,000.00. */
@@ -29,28 +31,38 @@ export function paymentLimitFrom(env: NodeJS.ProcessEnv): number {
 }
 
 /** Options of {@link paymentService}. */
-export interface PaymentServiceOptions extends ServiceOptions {
+export interface PaymentServiceOptions extends ServiceOptions, PlainJsonInterop {
   /** Charges above this amount (integer cents) are declined. Default {@link DEFAULT_LIMIT_CENTS}. */
   readonly limitCents?: number;
 }
 
 /**
  * The payment service, a simulated provider: declines deterministically when the amount is over the limit,
- * charges each order at most once, and refunds a charge at most once when the order is cancelled. Each effect
- * is one transaction with its inbox record and the event announcing it. It also takes `OrderPlaced` from
- * clients outside Herald (plain JSON, the seed's shape; see the contract).
+ * charges each order at most once, and refunds a charge at most once when the order is cancelled. A cancellation
+ * of an order the saga confirmed is refused (logged and counted, nothing refunded): the saga settles an order once. Each effect
+ * is one transaction with its inbox record and the event announcing it. It charges only an `OrderPlaced` the
+ * order service sent, or, with `acceptPlainJson`, one a client outside Herald sent as plain JSON (the seed's
+ * shape; see the contract and `plain-json-interop.ts`).
  */
 export async function paymentService(options: PaymentServiceOptions) {
   const limitCents = options.limitCents ?? DEFAULT_LIMIT_CENTS;
   if (!Number.isInteger(limitCents) || limitCents < 0)
     throw configError('limitCents', 'an integer >= 0', limitCents);
+  const acceptPlainJson = options.acceptPlainJson ?? false;
   const log = options.log ?? silentLogger;
-  const plumbing = await eventPlumbing({ ...options, ...SERVICES.payment, log, stores: paymentStores });
+  const plumbing = await eventPlumbing({
+    ...options,
+    ...SERVICES.payment,
+    log,
+    router: interopRouterOptions(options),
+    stores: paymentStores,
+  });
   const { storage, router } = plumbing;
 
-  router.on(
-    OrderPlaced,
-    unitOfWorkHandler(storage, async (event, { store, emit }) => {
+  // Charges only what the order service placed, or, opted in, what a plain JSON client placed.
+  router.on(OrderPlaced, async (event, context) => {
+    if (!fromOrderService(event, log, context, acceptPlainJson)) return;
+    await storage.handle(context.group, event, async ({ store, emit }) => {
       const { orderId, amountCents } = event.data;
       // Already charged, declined, or cancelled before we saw it: never charge again.
       if ((await store.get(orderId)) !== undefined) return;
@@ -66,14 +78,30 @@ export async function paymentService(options: PaymentServiceOptions) {
       await store.addLedger({ orderId, kind: 'charge', amountCents, paymentId });
       await emit(PaymentCompleted, { orderId, paymentId, amountCents });
       log.info('payment charged', { orderId, amountCents });
-    }),
-  );
+    });
+  });
 
-  router.on(
-    OrderCancelled,
-    unitOfWorkHandler(storage, async (event, { store, emit }) => {
-      if (!fromOrderService(event, log)) return;
+  // The saga settles each order once; remembering how lets a cancellation of a confirmed order be refused.
+  router.on(OrderConfirmed, async (event, context) => {
+    if (!fromOrderService(event, log, context)) return;
+    let refusedBy: OrderOutcome | undefined;
+    await storage.handle(context.group, event, async ({ store }) => {
+      const standing = await store.settle(event.data.orderId, 'confirmed');
+      if (standing !== 'confirmed') refusedBy = standing;
+    });
+    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
+  });
+
+  router.on(OrderCancelled, async (event, context) => {
+    if (!fromOrderService(event, log, context)) return;
+    let refusedBy: OrderOutcome | undefined;
+    await storage.handle(context.group, event, async ({ store, emit }) => {
       const { orderId, amountCents } = event.data;
+      const standing = await store.settle(orderId, 'cancelled');
+      if (standing !== 'cancelled') {
+        refusedBy = standing;
+        return;
+      }
       const payment = await store.get(orderId);
       if (payment === undefined) {
         await store.put({
@@ -99,10 +127,11 @@ export async function paymentService(options: PaymentServiceOptions) {
         amountCents: payment.amountCents,
       });
       log.info('payment refunded', { orderId, amountCents: payment.amountCents });
-    }),
-  );
+    });
+    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
+  });
 
-  return { ...plumbing, store: storage.store, limitCents };
+  return { ...plumbing, store: storage.store, limitCents, acceptPlainJson };
 }
 
 /** A running payment service (see {@link paymentService}). */

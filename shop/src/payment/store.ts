@@ -1,5 +1,11 @@
 import type { Queryable } from '@herald/postgres';
 import type { SqliteDatabase } from '@herald/sqlite';
+import {
+  createPostgresOrderOutcomes,
+  postgresOrderOutcomes,
+  sqliteOrderOutcomes,
+  type OrderOutcomeStore,
+} from '../runtime/order-outcome.ts';
 import type { StoreBackends } from '../runtime/storage.ts';
 
 /**
@@ -28,13 +34,19 @@ export interface LedgerEntry {
 }
 
 /** The payment service's tables (see `StoreBackends` for how a store is bound to a transaction). */
-export interface PaymentStore {
+export interface PaymentStore extends OrderOutcomeStore {
   get(orderId: string): Promise<PaymentRecord | undefined>;
   /** Inserts the payment, or moves an existing one to `status` (other columns keep their first value). */
   put(payment: Omit<PaymentRecord, 'updatedAt'>): Promise<void>;
   addLedger(entry: Omit<LedgerEntry, 'at'>): Promise<void>;
   /** The most recently changed payments, newest first. */
   recent(limit: number): Promise<PaymentRecord[]>;
+  /**
+   * A page of every payment by order id, descending (the shop's order ids are UUIDv7: newest orders first): up to
+   * `limit` payments whose order id sorts before `after` (from the first when absent). The order id never changes,
+   * so following pages returns each payment once, whatever changes meanwhile.
+   */
+  page(after: string | undefined, limit: number): Promise<PaymentRecord[]>;
   /** Every money movement, in the order they happened. */
   ledger(): Promise<LedgerEntry[]>;
   /** Up to `limit` money movements after the one with id `afterId` (0: from the start), in order, with their ids. */
@@ -107,13 +119,19 @@ function sqlitePaymentStore(db: SqliteDatabase): PaymentStore {
     'INSERT INTO ledger (order_id, kind, amount_cents, payment_id, at) VALUES (?, ?, ?, ?, ?)',
   );
   const recent = db.prepare<[number], PaymentRow>('SELECT * FROM payments ORDER BY updated_at DESC LIMIT ?');
+  const firstPage = db.prepare<[number], PaymentRow>('SELECT * FROM payments ORDER BY order_id DESC LIMIT ?');
+  const pageAfter = db.prepare<[string, number], PaymentRow>(
+    'SELECT * FROM payments WHERE order_id < ? ORDER BY order_id DESC LIMIT ?',
+  );
   const ledgerPage = db.prepare<[number, number], LedgerRow>(
     'SELECT id, order_id, kind, amount_cents, payment_id, at FROM ledger WHERE id > ? ORDER BY id LIMIT ?',
   );
   const ledger = db.prepare<[], LedgerRow>(
     'SELECT order_id, kind, amount_cents, payment_id, at FROM ledger ORDER BY id',
   );
+  const outcomes = sqliteOrderOutcomes(db);
   return {
+    settle: (orderId, outcome) => outcomes.settle(orderId, outcome),
     get(orderId) {
       const row = get.get(orderId);
       return Promise.resolve(row === undefined ? undefined : toRecord(row));
@@ -134,6 +152,10 @@ function sqlitePaymentStore(db: SqliteDatabase): PaymentStore {
       return Promise.resolve();
     },
     recent: (limit) => Promise.resolve(recent.all(limit).map(toRecord)),
+    page: (after, limit) =>
+      Promise.resolve(
+        (after === undefined ? firstPage.all(limit) : pageAfter.all(after, limit)).map(toRecord),
+      ),
     ledger: () => Promise.resolve(ledger.all().map(toEntry)),
     ledgerPage: (afterId, limit) =>
       Promise.resolve(ledgerPage.all(afterId, limit).map((row) => ({ id: Number(row.id), ...toEntry(row) }))),
@@ -142,7 +164,9 @@ function sqlitePaymentStore(db: SqliteDatabase): PaymentStore {
 
 function postgresPaymentStore(q: Queryable, schema: string, inTransaction: boolean): PaymentStore {
   const s = `"${schema}"`;
+  const outcomes = postgresOrderOutcomes(q, schema);
   return {
+    settle: (orderId, outcome) => outcomes.settle(orderId, outcome),
     async get(orderId) {
       const { rows } = await q.query<PaymentRow>(
         `SELECT * FROM ${s}.payments WHERE order_id = $1${inTransaction ? ' FOR UPDATE' : ''}`,
@@ -174,6 +198,15 @@ function postgresPaymentStore(q: Queryable, schema: string, inTransaction: boole
       const { rows } = await q.query<PaymentRow>(
         `SELECT * FROM ${s}.payments ORDER BY updated_at DESC LIMIT $1`,
         [limit],
+      );
+      return rows.map(toRecord);
+    },
+    async page(after, limit) {
+      const { rows } = await q.query<PaymentRow>(
+        after === undefined
+          ? `SELECT * FROM ${s}.payments ORDER BY order_id DESC LIMIT $1`
+          : `SELECT * FROM ${s}.payments WHERE order_id < $2 ORDER BY order_id DESC LIMIT $1`,
+        after === undefined ? [limit] : [limit, after],
       );
       return rows.map(toRecord);
     },
@@ -218,6 +251,7 @@ export const paymentStores: StoreBackends<PaymentStore> = {
         UNIQUE (order_id, kind)
       );
     `);
+    await createPostgresOrderOutcomes(client, schema);
   },
   postgres: postgresPaymentStore,
 };

@@ -26,3 +26,15 @@ export function portFrom(env: NodeJS.ProcessEnv, name: string, fallback: number)
 
 /** The interface the services listen on. Loopback only: this is a local reference system. */
 export const HOST = '127.0.0.1';
+
+/**
+ * Reads `HERALD_ACCEPT_PLAIN_JSON`: `1`/`true` lets the services read plain `{"event": …, "data": …}` JSON from
+ * clients outside Herald (see `plain-json-interop.ts`); unset, empty, `0` or `false` (the default) refuses it.
+ * Throws `HERALD_CONFIG` naming the variable for anything else.
+ */
+export function acceptPlainJsonFrom(env: NodeJS.ProcessEnv): boolean {
+  const text = env.HERALD_ACCEPT_PLAIN_JSON;
+  if (text === undefined || text === '' || text === '0' || text === 'false') return false;
+  if (text === '1' || text === 'true') return true;
+  throw configError('HERALD_ACCEPT_PLAIN_JSON', '1, true, 0 or false', text);
+}

@@ -1,18 +1,19 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { dataDir } from './config.ts';
-import { redactUrl } from '@herald/core';
+import { ensurePrivateFile, redactUrl } from '@herald/core';
 import type { Database as ServiceDatabase } from './storage.ts';
 
 /**
- * Opens a service's own SQLite database (state + outbox + inbox) for durable use: WAL so readers (tests, tools)
+ * Opens a service's own SQLite database (state + outbox + inbox) for durable use, created private to its owner
+ * (`ensurePrivateFile`: file 0600, new folders 0700; an existing file keeps its mode): WAL so readers (tests, tools)
  * never block the service; `synchronous = NORMAL`, which in WAL mode survives a killed process (only a power cut
  * can lose the last commits); a busy timeout for other writers of the file (instances sharing it, tools).
  */
 export function openDatabase(file: string): Database.Database {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  // State, outbox and inbox are the business's data: the file (so its WAL and shared memory) 0600, folders 0700.
+  ensurePrivateFile(file);
   // The busy timeout first: instances of one service opening its file together wait for each other's
   // `journal_mode` switch instead of failing with SQLITE_BUSY.
   const db = new Database(file, { timeout: 5000 });

@@ -1,4 +1,5 @@
-import { createRouter, plainJsonCodec, type Router, type RouterOptions, type Transport } from '@herald/core';
+import { createRouter, type Router, type RouterOptions, type Transport } from '@herald/core';
+import { interopCodec } from './plain-json-interop.ts';
 import type { Logger } from './logger.ts';
 import {
   openStorage,
@@ -50,8 +51,8 @@ export interface EventPlumbing<S> {
 
 /**
  * Wires a service's event side: storage on its database (SQLite or PostgreSQL) and a router whose handlers run as
- * one transaction each (state + inbox record + follow-up events in the outbox). The router reads CloudEvents and,
- * for clients that know nothing of Herald, plain `{"event": …, "data": …}` JSON (`plainJsonCodec`).
+ * one transaction each (state + inbox record + follow-up events in the outbox). The router reads CloudEvents only
+ * unless a service passes the plain-JSON interop codec (`interopRouterOptions`, `HERALD_ACCEPT_PLAIN_JSON=1`).
  */
 export async function eventPlumbing<S>(options: EventPlumbingOptions<S>): Promise<EventPlumbing<S>> {
   const { transport, group, source, log } = options;
@@ -67,7 +68,7 @@ export async function eventPlumbing<S>(options: EventPlumbingOptions<S>): Promis
     transport,
     group,
     source,
-    codec: plainJsonCodec(),
+    codec: interopCodec(false),
     onError: (error) => log.error('router error', { error }),
     logger: {
       warn: (fields, message) => log.warn(message, fields),

@@ -35,6 +35,8 @@ export interface ShopOptions {
   readonly topicPrefix?: string;
   /** `HERALD_BROKER` instead of the engine's. */
   readonly brokerUrl?: string;
+  /** More environment variables for every service (`HERALD_ACCEPT_PLAIN_JSON`, say). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Every child of every shop of this test file, killed at the end whatever happened. */
@@ -89,6 +91,7 @@ export class Shop {
       DATABASE_URL: this.database?.url ?? '',
       PORT: '0',
       PAYMENT_LIMIT: '5000.00',
+      ...this.options.env,
     };
   }
 
