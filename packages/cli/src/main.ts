@@ -4,6 +4,7 @@ import { addAsyncApiCommand } from './commands/asyncapi.ts';
 import { addDlqCommands } from './commands/dlq.ts';
 import { addOperationCommands } from './commands/ops.ts';
 import { addPublishCommand } from './commands/publish.ts';
+import { addStatusCommand } from './commands/status.ts';
 import { addTailCommand } from './commands/tail.ts';
 
 /**
@@ -29,6 +30,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   addDlqCommands(program, globals, io, exit);
+  addStatusCommand(program, globals, io);
   addOperationCommands(program, globals, io);
   addTailCommand(program, globals, io);
   addPublishCommand(program, globals, io);
