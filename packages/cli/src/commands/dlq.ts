@@ -346,7 +346,8 @@ function editInEditor(initial: string, io: Io): string {
   const file = join(dir, 'data.json');
   try {
     writeFileSync(file, `${initial}\n`);
-    const result = spawnSync(`${editor} "${file}"`, { shell: true, stdio: 'inherit' });
+    // The editor runs with the CLI's environment (io.env), as the rest of the command reads it.
+    const result = spawnSync(`${editor} "${file}"`, { shell: true, stdio: 'inherit', env: io.env });
     if (result.status !== 0)
       throw new UsageError(`the editor exited with ${String(result.status ?? result.signal)}`);
     return readFileSync(file, 'utf8');
