@@ -8,7 +8,7 @@ import { tempDir } from './dlq-workflow.ts';
 import { Charged } from './fixtures/contracts.ts';
 
 const contracts = join(import.meta.dirname, 'fixtures', 'contracts.ts');
-const editor = `"${process.execPath}" "${join(import.meta.dirname, 'fixtures', 'edit-cents.mjs')}"`;
+const editor = `sh "${join(import.meta.dirname, 'fixtures', 'edit-cents.sh')}"`;
 
 describe('herald dlq edit --editor', () => {
   it("replays the data as $EDITOR left it, validated; refuses an editor's failure or non-JSON", async () => {

@@ -6,7 +6,7 @@ import { formatJsonLine, formatPrettyLine, SHORT_DATA_LENGTH } from '../src/tail
 import { waitFor } from './capture-io.ts';
 import { Charged } from './fixtures/contracts.ts';
 
-async function withMemory(body: (transport: Transport) => Promise<void>): Promise<void> {
+async function withMemory(body: (transport: Transport) => Promise<void> | void): Promise<void> {
   const transport = memory();
   try {
     await body(transport);
@@ -84,7 +84,7 @@ describe('tapStream', () => {
   });
 
   it('refuses --from-beginning where a new group cannot read the past, and bad names', async () => {
-    await withMemory(async (transport) => {
+    await withMemory((transport) => {
       const rabbitLike: Transport = { ...transport, name: 'rabbitmq' };
       assert.equal(canTapFromBeginning(rabbitLike), false);
       assert.throws(

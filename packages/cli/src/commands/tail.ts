@@ -79,6 +79,9 @@ ${FOOTPRINT_HELP}`,
         onError: (error) => io.stderr.write(`herald: transport error: ${describe(error)}\n`),
       });
       const stop = stopper(io.signal);
+      // A reader that went away (`herald tail … | head -1`) ends the tail as Ctrl-C does.
+      const onOutputError = (): void => stop.stop('stdout closed');
+      io.stdout.once('error', onOutputError);
       let seen = 0;
       const print = (event: TapEvent): void => {
         if (options.limit !== undefined && seen >= options.limit) return;
@@ -110,6 +113,7 @@ ${FOOTPRINT_HELP}`,
         }
       } finally {
         stop.dispose();
+        io.stdout.off('error', onOutputError);
         await connected.transport.close({ timeoutMs: 2000 });
       }
     });
