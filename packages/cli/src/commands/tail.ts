@@ -80,11 +80,15 @@ ${FOOTPRINT_HELP}`,
       });
       const stop = stopper(io.signal);
       // A reader that went away (`herald tail … | head -1`) ends the tail as Ctrl-C does.
-      const onOutputError = (): void => stop.stop('stdout closed');
-      io.stdout.once('error', onOutputError);
+      let outputClosed = false;
+      const onOutputError = (): void => {
+        outputClosed = true;
+        stop.stop('stdout closed');
+      };
+      io.stdout.on('error', onOutputError);
       let seen = 0;
       const print = (event: TapEvent): void => {
-        if (options.limit !== undefined && seen >= options.limit) return;
+        if (outputClosed || (options.limit !== undefined && seen >= options.limit)) return;
         seen++;
         io.stdout.write(`${options.json === true ? formatJsonLine(event) : formatPrettyLine(event)}\n`);
         if (seen === options.limit) stop.stop('limit');
