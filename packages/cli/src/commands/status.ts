@@ -142,7 +142,9 @@ no positions, so their lag is "not reported".`,
         else {
           lines.push('lag           per group and topic (records not yet committed, per partition)');
           lines.push(...lagLines(lag.lags));
-          for (const group of scope.groups) {
+          // Named pairs without a position are shown; the contracts' every-group-by-every-topic pairs are not.
+          const named = scope.from === '--group' || options.topic.length > 0;
+          for (const group of named ? scope.groups : []) {
             for (const topic of topics) {
               if (!lag.lags.some((l) => l.group === group && l.topic === topic))
                 lines.push(`  ${group}  ${topic}  no position (the group never read this topic)`);
