@@ -13,7 +13,7 @@ export const EPHEMERAL_GROUP_FOOTPRINT: Readonly<Record<string, string>> = {
   rabbitmq:
     "nothing: the group's partition, lock, members, hungry and dead-letter queues are deleted on exit",
   nats: "nothing: the group's durable consumers (topic and replay streams) and its claims are deleted on exit",
-  sqs: "the group's SQS queue, its dead-letter queue and their SNS subscriptions: the CLI does not delete them yet (remove queues named after herald-tail-* by hand)",
+  sqs: "nothing: the group's SQS queues (one per topic, and its dead-letter queue) and their SNS subscriptions are deleted on exit",
 };
 
 /** What {@link removeEphemeralGroup} did. */
@@ -37,8 +37,9 @@ export interface EphemeralGroup {
 
 /**
  * Deletes what an ephemeral group created on the broker, once its subscription is closed: on Kafka the group and
- * its retry and dead-letter topics, on RabbitMQ the group's queues, on NATS its consumers and claims. On
- * memory there is nothing to delete; on sqlite and SQS it says what stays ({@link EPHEMERAL_GROUP_FOOTPRINT}).
+ * its retry and dead-letter topics, on RabbitMQ the group's queues, on NATS its consumers and claims, on SQS its
+ * queues and their SNS subscriptions. On memory there is nothing to delete; on sqlite it says what stays
+ * ({@link EPHEMERAL_GROUP_FOOTPRINT}).
  * Rejects when the broker refuses; the caller reports that and the names.
  */
 export async function removeEphemeralGroup(target: EphemeralGroup): Promise<GroupRemoval> {
@@ -49,6 +50,8 @@ export async function removeEphemeralGroup(target: EphemeralGroup): Promise<Grou
       return { removed: await removeRabbitMqGroup(target), leftBehind: undefined };
     case 'nats':
       return { removed: await removeNatsGroup(target), leftBehind: undefined };
+    case 'sqs':
+      return { removed: await removeSqsGroup(target), leftBehind: undefined };
     case 'memory':
       return { removed: [], leftBehind: undefined };
     default:
@@ -131,6 +134,84 @@ async function removeNatsGroup({ url, group, topics }: EphemeralGroup): Promise<
     }
   } finally {
     await nc.close();
+  }
+  return removed;
+}
+
+/** The SDK client configuration the sqs transport uses for `url` (loopback emulators get a region and dummy keys). */
+function sqsClientConfig(options: import('@herald/sqs').ResolvedSqsOptions): {
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+} {
+  const endpoint = options.endpoint;
+  const host = endpoint === undefined ? '' : new URL(endpoint).hostname;
+  const local = host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+  const region =
+    options.region ??
+    (local ? (process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1') : undefined);
+  return {
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(region === undefined ? {} : { region }),
+    ...(local && (process.env.AWS_ACCESS_KEY_ID ?? '') === ''
+      ? { credentials: { accessKeyId: 'herald-local', secretAccessKey: 'herald-local' } }
+      : {}),
+  };
+}
+
+async function removeSqsGroup({ transport, url, group }: EphemeralGroup): Promise<string[]> {
+  const { escapeName, parseSqsUrl, resolveOptions } = await import('@herald/sqs');
+  const { SQSClient, DeleteQueueCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+  const { SNSClient, ListSubscriptionsByTopicCommand, UnsubscribeCommand } =
+    await import('@aws-sdk/client-sns');
+  const declared = (transport as Partial<import('@herald/sqs').SqsTransport>).declaredTopology?.();
+  if (declared === undefined) return [];
+  const escaped = escapeName(group);
+  // Only the queues named after this group (the group name is unique); the topics are shared and stay.
+  const queues = Object.entries(declared.queues).filter(([name]) => name.includes(escaped));
+  if (queues.length === 0) return [];
+  const config = sqsClientConfig(resolveOptions(parseSqsUrl(url)));
+  const sqs = new SQSClient(config);
+  const sns = new SNSClient(config);
+  const removed: string[] = [];
+  try {
+    const arns = new Set<string>();
+    for (const [, queueUrl] of queues) {
+      const attributes = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      const arn = attributes.Attributes?.QueueArn;
+      if (arn !== undefined) arns.add(arn);
+    }
+    for (const topicArn of Object.values(declared.topics)) {
+      let next: string | undefined;
+      do {
+        const page = await sns.send(
+          new ListSubscriptionsByTopicCommand({
+            TopicArn: topicArn,
+            ...(next === undefined ? {} : { NextToken: next }),
+          }),
+        );
+        for (const subscription of page.Subscriptions ?? []) {
+          if (
+            subscription.Endpoint !== undefined &&
+            arns.has(subscription.Endpoint) &&
+            subscription.SubscriptionArn
+          ) {
+            await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscription.SubscriptionArn }));
+            removed.push(`subscription ${subscription.SubscriptionArn}`);
+          }
+        }
+        next = page.NextToken;
+      } while (next !== undefined);
+    }
+    for (const [name, queueUrl] of queues) {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+      removed.push(`queue ${name}`);
+    }
+  } finally {
+    sqs.destroy();
+    sns.destroy();
   }
   return removed;
 }
