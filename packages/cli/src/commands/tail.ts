@@ -106,10 +106,12 @@ ${FOOTPRINT_HELP}`,
           print,
         );
         try {
-          await Promise.race([tap.ready, stop.stopped]);
-          io.stderr.write(
-            `herald: tailing ${topics.join(', ')} as group ${tap.group} on ${connected.inner.name} (Ctrl-C to stop)\n`,
-          );
+          const first = await Promise.race([tap.ready.then(() => 'ready'), stop.stopped]);
+          if (first === 'ready') {
+            io.stderr.write(
+              `herald: tailing ${topics.join(', ')} as group ${tap.group} on ${connected.inner.name} (Ctrl-C to stop)\n`,
+            );
+          }
           await stop.stopped;
         } finally {
           await tap.close();
