@@ -30,6 +30,10 @@ export interface Io {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
   readonly env: NodeJS.ProcessEnv;
+  /** Stdin, for `--data -`. Default `process.stdin`. */
+  readonly stdin?: NodeJS.ReadableStream;
+  /** Stops a long-running command (`tail`) when aborted, as SIGINT and SIGTERM do. */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs `action` with an open transport, closing it afterwards whatever happens. */

@@ -24,15 +24,33 @@ export function brokerUrl(options: ConnectOptions): string {
  * transport. Throws `HERALD_BROKER_URL` / `HERALD_CONFIG` for a URL or prefix it cannot use.
  */
 export async function connect(options: ConnectOptions = {}): Promise<Transport> {
+  return (await connectWithDetails(options)).transport;
+}
+
+/** A transport opened by {@link connectWithDetails}, with what tools that clean up after themselves need. */
+export interface ConnectedTransport {
+  /** The transport with `HERALD_TOPIC_PREFIX` applied (what {@link connect} returns). */
+  readonly transport: Transport;
+  /** The transport as opened from the URL, under the prefix wrapper (closing `transport` closes it). */
+  readonly inner: Transport;
+  readonly url: string;
+  /** `HERALD_TOPIC_PREFIX`, or `''`. */
+  readonly topicPrefix: string;
+}
+
+/** {@link connect}, also handing back the unwrapped transport, the URL and the topic prefix. */
+export async function connectWithDetails(options: ConnectOptions = {}): Promise<ConnectedTransport> {
   const env = options.env ?? process.env;
-  const transport = await transportFromUrl(
-    brokerUrl(options),
+  const url = brokerUrl(options);
+  const topicPrefix = env.HERALD_TOPIC_PREFIX ?? '';
+  const inner = await transportFromUrl(
+    url,
     options.onError === undefined ? {} : { onError: options.onError },
   );
   try {
-    return withTopicPrefix(transport, env.HERALD_TOPIC_PREFIX ?? '');
+    return { transport: withTopicPrefix(inner, topicPrefix), inner, url, topicPrefix };
   } catch (error) {
-    await transport.close();
+    await inner.close();
     throw error;
   }
 }

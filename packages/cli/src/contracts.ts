@@ -45,3 +45,35 @@ export async function loadContracts(specifier: string): Promise<Map<string, Even
   }
   return definitions;
 }
+
+/**
+ * The consumer groups a contracts module names, by convention: every exported object whose entries carry a string
+ * `group` (as the shop's `SERVICES = { payment: { group: 'payment-service', ... } }`). Empty when it names none.
+ * Throws `HERALD_CONFIG` when the module cannot be loaded.
+ */
+export async function loadContractGroups(specifier: string): Promise<string[]> {
+  const target = /^[./]/.test(specifier) ? pathToFileURL(resolve(specifier)).href : specifier;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(target)) as Record<string, unknown>;
+  } catch (error) {
+    throw new HeraldError(
+      ErrorCodes.CONFIG,
+      `Cannot load the contracts module "${specifier}": ${String(error)}`,
+      {
+        permanent: true,
+        cause: error,
+        details: { option: '--contracts' },
+      },
+    );
+  }
+  const groups = new Set<string>();
+  for (const value of Object.values(module)) {
+    if (typeof value !== 'object' || value === null || isEventDefinition(value)) continue;
+    for (const entry of Object.values(value as Record<string, unknown>)) {
+      const group = (entry as { group?: unknown } | null)?.group;
+      if (typeof group === 'string' && group !== '') groups.add(group);
+    }
+  }
+  return [...groups];
+}

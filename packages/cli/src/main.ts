@@ -3,6 +3,9 @@ import { describe, ExitCodes, UsageError, type GlobalOptions, type Io } from './
 import { addAsyncApiCommand } from './commands/asyncapi.ts';
 import { addDlqCommands } from './commands/dlq.ts';
 import { addOperationCommands } from './commands/ops.ts';
+import { addPublishCommand } from './commands/publish.ts';
+import { addStatusCommand } from './commands/status.ts';
+import { addTailCommand } from './commands/tail.ts';
 
 /**
  * Runs the CLI on `argv` (without node and the script) and resolves to the exit code: 0 done, 1 an operation
@@ -14,7 +17,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     exitCode = Math.max(exitCode, code);
   };
   const program = new Command('herald')
-    .description('Operate a Herald system: dead letters, status, consumer group replays, AsyncAPI')
+    .description(
+      'Operate a Herald system: dead letters, status, tail, publish, consumer group replays, AsyncAPI',
+    )
     .option('--broker <url>', 'the broker URL (default: $HERALD_BROKER, else sqlite:.data/herald.db)')
     .option('--contracts <module>', 'a module exporting event definitions (default: $HERALD_CONTRACTS)')
     .showHelpAfterError('(add --help for usage)')
@@ -25,7 +30,10 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   addDlqCommands(program, globals, io, exit);
+  addStatusCommand(program, globals, io);
   addOperationCommands(program, globals, io);
+  addTailCommand(program, globals, io);
+  addPublishCommand(program, globals, io);
   addAsyncApiCommand(program, globals, io);
   try {
     await program.parseAsync([...argv], { from: 'user' });

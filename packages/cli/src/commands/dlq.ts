@@ -28,12 +28,10 @@ import {
   replayDeadLetters,
   type ReplayReport,
 } from '../dead-letter-ops.ts';
+import { groupScope, listScopedDeadLetters, UNLISTABLE_DEAD_LETTERS } from '../group-scope.ts';
 import { progressBar } from '../progress.ts';
 
 type Globals = () => GlobalOptions;
-
-/** Transports whose `deadLetters.list()` without a group sees only the groups this process subscribed. */
-const GROUP_SCOPED = new Set(['rabbitmq', 'sqs']);
 
 /** Adds `dlq list|show|replay|edit|discard` to `program`. Each action resolves to the exit code. */
 export function addDlqCommands(
@@ -49,23 +47,34 @@ export function addDlqCommands(
   dlq
     .command('list')
     .description('dead letters grouped by consumer group and error (class + normalised message)')
-    .option('--group <group>', 'only this consumer group')
+    .option(
+      '--group <group>',
+      'only this consumer group (repeatable; default: every group, or on rabbitmq the groups --contracts names)',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option('--topic <topic>', 'only this topic')
     .option('--all', 'list every dead letter instead of the error groups')
     .option('--json', 'JSON output')
-    .action(async (options: { group?: string; topic?: string; all?: boolean; json?: boolean }) => {
+    .addHelpText(
+      'after',
+      `
+RabbitMQ cannot enumerate its dead-letter queues (AMQP has no "list queues"): there, name the groups with
+--group, or give --contracts naming them (an exported object of { group: "..." } entries, as the shop's
+SERVICES). SQS lists every <group> dead-letter queue under its prefix (needs sqs:ListQueues).`,
+    )
+    .action(async (options: { group: string[]; topic?: string; all?: boolean; json?: boolean }) => {
       await withTransport(globals(), io, async (transport) => {
         const queue = deadLetterQueue(transport, globals(), io);
-        if (options.group === undefined && GROUP_SCOPED.has(transport.name)) {
-          io.stderr.write(
-            `herald: note: the ${transport.name} transport lists the dead letters only of the groups it is told of: ` +
-              'give --group <group> to see a group started by another process\n',
-          );
+        // Where the transport can enumerate its queues, only --group narrows the listing (not --contracts).
+        const scope =
+          options.group.length > 0 || UNLISTABLE_DEAD_LETTERS[transport.name] !== undefined
+            ? await groupScope(options.group, globals(), io)
+            : { groups: [], from: undefined };
+        if (scope.from === '--contracts') {
+          io.stderr.write(`herald: note: listing the groups --contracts names: ${scope.groups.join(', ')}\n`);
         }
-        const letters = await listAll(queue, {
-          ...(options.group === undefined ? {} : { group: options.group }),
-          ...(options.topic === undefined ? {} : { topic: options.topic }),
-        });
+        const letters = await listScopedDeadLetters(queue, transport.name, scope, options.topic);
         if (options.all === true) {
           if (options.json === true) io.stdout.write(`${JSON.stringify(letters.map(summary), null, 2)}\n`);
           else if (letters.length === 0) io.stdout.write('No dead letters.\n');
@@ -337,7 +346,8 @@ function editInEditor(initial: string, io: Io): string {
   const file = join(dir, 'data.json');
   try {
     writeFileSync(file, `${initial}\n`);
-    const result = spawnSync(`${editor} "${file}"`, { shell: true, stdio: 'inherit' });
+    // The editor runs with the CLI's environment (io.env), as the rest of the command reads it.
+    const result = spawnSync(`${editor} "${file}"`, { shell: true, stdio: 'inherit', env: io.env });
     if (result.status !== 0)
       throw new UsageError(`the editor exited with ${String(result.status ?? result.signal)}`);
     return readFileSync(file, 'utf8');
