@@ -1,14 +1,29 @@
 #!/usr/bin/env node
-// Runs the CLI's TypeScript sources through tsx (the CLI is not built to JavaScript yet). The workspace packages
-// resolve to their sources under the "@herald/source" export condition, so the bin runs itself again with it
-// when it was started without (as `npx herald` does). That parent forwards SIGINT, SIGTERM and SIGHUP to the
-// child (a `kill` of the parent alone must stop `herald tail` cleanly, not orphan it) and exits as the child did.
+// The `herald` command. Installed from npm, the package holds the built JavaScript (dist/) and no sources: the
+// bin imports dist/main.js under plain node. In this repository's checkout (src/ present) it runs the TypeScript
+// sources instead, through tsx and with the "@herald/source" export condition (see docs/packaging.md), so a
+// stale or missing build is never what runs there; it starts itself again with that condition when it was
+// started without (as `npx herald` does). That parent forwards SIGINT, SIGTERM and SIGHUP to the child (a `kill`
+// of the parent alone must stop `herald tail` cleanly, not orphan it) and exits as the child did.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+const sources = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const CONDITION = '--conditions=@herald/source';
 const started = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-if (!started.includes(CONDITION)) {
+
+async function runMain(main) {
+  process.exitCode = await main.run(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+}
+
+if (!existsSync(sources)) {
+  await runMain(await import('../dist/main.js'));
+} else if (!started.includes(CONDITION)) {
   const child = spawn(
     process.execPath,
     [CONDITION, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
@@ -33,10 +48,5 @@ if (!started.includes(CONDITION)) {
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  const { run } = await import('../src/main.ts');
-  process.exitCode = await run(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-  });
+  await runMain(await import('../src/main.ts'));
 }
