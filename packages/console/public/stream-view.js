@@ -43,7 +43,7 @@ export function StreamView({ info }) {
   return html`<section class="stream">
     <h2>Live stream <span class=${`badge ${state}`} data-testid="stream-state">${state}</span></h2>
     <p class="muted">
-      Events on ${info.topics.length ? info.topics.join(', ') : 'no topics (configure HERALD_CONSOLE_CONTRACTS)'}
+      Events on ${info.topics.length ? info.topics.join(', ') : 'no topics (configure HERALD_CONSOLE_CONTRACTS)'}${' '}
       as the console's own group <code>${info.group}</code> receives them, newest first.
     </p>
     <form class="filters" onSubmit=${(e) => e.preventDefault()}>

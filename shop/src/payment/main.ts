@@ -1,12 +1,21 @@
 import { formatCents } from '../contracts/index.ts';
 import { runShopService } from '../runtime/service-main.ts';
+import { PaymentFaults } from './faults.ts';
 import { paymentHttp } from './http.ts';
 import { paymentLimitFrom, paymentService } from './service.ts';
 
 runShopService({
   name: 'payment',
   defaultPort: 3001,
-  create: (context) => paymentService({ ...context, limitCents: paymentLimitFrom(process.env) }),
+  create: (context) =>
+    paymentService({
+      ...context,
+      limitCents: paymentLimitFrom(process.env),
+      faults: PaymentFaults.fromEnv(process.env),
+    }),
   http: paymentHttp,
-  details: (service) => ({ limit: formatCents(service.limitCents) }),
+  details: (service) => ({
+    limit: formatCents(service.limitCents),
+    faults: service.faults.list().filter((fault) => fault.enabled).map((fault) => fault.name),
+  }),
 });

@@ -14,6 +14,7 @@ import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts
 import { silentLogger } from '../runtime/logger.ts';
 import { fromOrderService } from '../runtime/trusted-source.ts';
 import { storageHandler } from '../runtime/storage.ts';
+import { PaymentFaults, PaymentProviderUnavailable } from './faults.ts';
 import { paymentStores } from './store.ts';
 
 /** The default payment limit: 5,000.00. */
@@ -32,6 +33,8 @@ export function paymentLimitFrom(env: NodeJS.ProcessEnv): number {
 export interface PaymentServiceOptions extends ServiceOptions {
   /** Charges above this amount (integer cents) are declined. Default {@link DEFAULT_LIMIT_CENTS}. */
   readonly limitCents?: number;
+  /** Simulated faults (`PAYMENT_FAULTS`, `POST /admin/faults`). Default: none on. */
+  readonly faults?: PaymentFaults;
 }
 
 /**
@@ -45,6 +48,7 @@ export async function paymentService(options: PaymentServiceOptions) {
   if (!Number.isInteger(limitCents) || limitCents < 0)
     throw configError('limitCents', 'an integer >= 0', limitCents);
   const log = options.log ?? silentLogger;
+  const faults = options.faults ?? new PaymentFaults();
   const plumbing = await eventPlumbing({ ...options, ...SERVICES.payment, log, stores: paymentStores });
   const { storage, router } = plumbing;
 
@@ -54,6 +58,8 @@ export async function paymentService(options: PaymentServiceOptions) {
       const { orderId, amountCents } = event.data;
       // Already charged, declined, or cancelled before we saw it: never charge again.
       if ((await store.get(orderId)) !== undefined) return;
+      // Before any write: the transaction rolls back and the delivery is retried, then dead-lettered.
+      if (faults.isOn('provider-down')) throw new PaymentProviderUnavailable();
       if (amountCents > limitCents) {
         const reason = reasons.paymentDeclined(amountCents, limitCents);
         await store.put({ orderId, status: 'declined', amountCents, paymentId: undefined, reason });
@@ -102,7 +108,7 @@ export async function paymentService(options: PaymentServiceOptions) {
     }),
   );
 
-  return { ...plumbing, store: storage.store, limitCents };
+  return { ...plumbing, store: storage.store, limitCents, faults };
 }
 
 /** A running payment service (see {@link paymentService}). */
