@@ -28,9 +28,10 @@ function Detail({ id, onDone }) {
   const act = async (what) => {
     setMessage(undefined);
     try {
+      let outcome;
       if (what === 'replay') {
         const report = await post('/api/dead-letters/replay', { ids: [id] });
-        setMessage({ text: describeReport(report) });
+        outcome = describeReport(report);
       } else if (what === 'edit') {
         let data;
         try {
@@ -40,15 +41,14 @@ function Detail({ id, onDone }) {
           return;
         }
         const report = await post(`/api/dead-letters/${encodeURIComponent(id)}/edit`, { data });
-        setMessage({ text: describeReport(report) });
+        outcome = describeReport(report);
       } else {
         const report = await post('/api/dead-letters/discard', { ids: [id] });
-        setMessage({ text: `${report.discarded.length} discarded` });
+        outcome = `${report.discarded.length} discarded`;
       }
-      onDone();
+      onDone(`${letter.type} ${letter.eventId}: ${outcome}`);
     } catch (e) {
-      const issues = e.body?.details?.issues;
-      setMessage({ error: true, text: e.message + (issues ? ` ${JSON.stringify(issues)}` : '') });
+      setMessage({ error: true, text: e.body?.code ? `${e.message} (${e.body.code})` : e.message });
     }
   };
   return html`<div class="detail" data-testid="dead-letter-detail">
@@ -89,7 +89,7 @@ function Members({ errorGroup, onChange }) {
             <td><button onClick=${() => setOpen(open === letter.id ? undefined : letter.id)}>${open === letter.id ? 'Close' : 'Inspect'}</button></td>
           </tr>
           ${open === letter.id
-            ? html`<tr><td colspan="5"><${Detail} id=${letter.id} onDone=${() => (setOpen(undefined), load(), onChange())} /></td></tr>`
+            ? html`<tr><td colspan="5"><${Detail} id=${letter.id} onDone=${(text) => (setOpen(undefined), load(), onChange(text))} /></td></tr>`
             : null}`,
       )}
     </tbody>
@@ -140,7 +140,9 @@ export function DeadLettersView({ info, selected }) {
           <button onClick=${() => bulk('replay', group)}>Replay all ${group.count}</button>
           <button class="danger" onClick=${() => bulk('discard', group)}>Discard all</button>
         </div>
-        ${selected === group.key ? html`<${Members} errorGroup=${group.key} onChange=${load} />` : null}
+        ${selected === group.key
+          ? html`<${Members} errorGroup=${group.key} onChange=${(text) => (setMessage({ text }), load())} />`
+          : null}
       </article>`,
     )}
   </section>`;

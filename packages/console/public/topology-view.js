@@ -30,7 +30,7 @@ function Faults({ service }) {
   if (!faults || faults.length === 0) return null;
   return html`<div class="faults">
     ${faults.map(
-      (fault) => html`<label class="fault" title=${fault.description}>
+      (fault) => html`<label class="fault" title=${fault.description} data-fault=${fault.name} data-enabled=${String(fault.enabled)}>
         <input type="checkbox" role="switch" name=${`fault-${service}-${fault.name}`} checked=${fault.enabled}
           onChange=${() => toggle(fault)} />
         fault <code>${fault.name}</code> ${fault.enabled ? html`<strong class="on">on</strong>` : 'off'}
