@@ -31,7 +31,9 @@ function TokenField() {
     setSaved(value.trim() !== '');
   };
   return html`<form class="token" onSubmit=${save}>
-    <label>Admin token <input type="password" value=${value} onInput=${(e) => setValue(e.target.value)} /></label>
+    <label
+      >Admin token <input type="password" value=${value} onInput=${(e) => setValue(e.target.value)}
+    /></label>
     <button type="submit">${saved ? 'Saved' : 'Use'}</button>
   </form>`;
 }
@@ -64,7 +66,12 @@ function App() {
     <nav>
       ${TABS.map(
         ([tab, label]) =>
-          html`<a href=${`#/${tab}`} class=${current.tab === tab ? 'active' : ''} aria-current=${current.tab === tab ? 'page' : undefined}>${label}</a>`,
+          html`<a
+            href=${`#/${tab}`}
+            class=${current.tab === tab ? 'active' : ''}
+            aria-current=${current.tab === tab ? 'page' : undefined}
+            >${label}</a
+          >`,
       )}
     </nav>
     <main>${view}</main>`;

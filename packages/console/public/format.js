@@ -4,7 +4,11 @@
 export function clock(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso ?? '';
-  return date.toLocaleTimeString(undefined, { hour12: false }) + '.' + String(date.getMilliseconds()).padStart(3, '0');
+  return (
+    date.toLocaleTimeString(undefined, { hour12: false }) +
+    '.' +
+    String(date.getMilliseconds()).padStart(3, '0')
+  );
 }
 
 /** A rate per second, or a dash when not known yet. */

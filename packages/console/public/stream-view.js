@@ -43,14 +43,22 @@ export function StreamView({ info }) {
   return html`<section class="stream">
     <h2>Live stream <span class=${`badge ${state}`} data-testid="stream-state">${state}</span></h2>
     <p class="muted">
-      Events on ${info.topics.length ? info.topics.join(', ') : 'no topics (configure HERALD_CONSOLE_CONTRACTS)'}${' '}
+      Events on
+      ${info.topics.length ? info.topics.join(', ') : 'no topics (configure HERALD_CONSOLE_CONTRACTS)'}${' '}
       as the console's own group <code>${info.group}</code> receives them, newest first.
     </p>
     <form class="filters" onSubmit=${(e) => e.preventDefault()}>
-      <label>Type <input name="type" value=${type} placeholder="OrderPlaced" onInput=${(e) => setType(e.target.value)} /></label>
-      <label>Key <input name="key" value=${key} placeholder="order id" onInput=${(e) => setKey(e.target.value)} /></label>
+      <label
+        >Type
+        <input name="type" value=${type} placeholder="OrderPlaced" onInput=${(e) => setType(e.target.value)}
+      /></label>
+      <label
+        >Key <input name="key" value=${key} placeholder="order id" onInput=${(e) => setKey(e.target.value)}
+      /></label>
     </form>
     ${events.length === 0 ? html`<p class="muted">No events yet.</p>` : null}
-    <ul class="events">${events.map((event) => html`<${EventRow} key=${event.seq} event=${event} />`)}</ul>
+    <ul class="events">
+      ${events.map((event) => html`<${EventRow} key=${event.seq} event=${event} />`)}
+    </ul>
   </section>`;
 }

@@ -20,7 +20,10 @@ function Faults({ service }) {
   const toggle = async (fault) => {
     setError(undefined);
     try {
-      await post(`/api/services/${encodeURIComponent(service)}/faults`, { name: fault.name, enabled: !fault.enabled });
+      await post(`/api/services/${encodeURIComponent(service)}/faults`, {
+        name: fault.name,
+        enabled: !fault.enabled,
+      });
     } catch (e) {
       setError(e.message);
     }
@@ -30,12 +33,23 @@ function Faults({ service }) {
   if (!faults || faults.length === 0) return null;
   return html`<div class="faults">
     ${faults.map(
-      (fault) => html`<label class="fault" title=${fault.description} data-fault=${fault.name} data-enabled=${String(fault.enabled)}>
-        <input type="checkbox" role="switch" name=${`fault-${service}-${fault.name}`} checked=${fault.enabled}
-          onChange=${() => toggle(fault)} />
-        fault <code>${fault.name}</code> ${fault.enabled ? html`<strong class="on">on</strong>` : 'off'}
-        <span class="muted">${fault.description}</span>
-      </label>`,
+      (fault) =>
+        html`<label
+          class="fault"
+          title=${fault.description}
+          data-fault=${fault.name}
+          data-enabled=${String(fault.enabled)}
+        >
+          <input
+            type="checkbox"
+            role="switch"
+            name=${`fault-${service}-${fault.name}`}
+            checked=${fault.enabled}
+            onChange=${() => toggle(fault)}
+          />
+          fault <code>${fault.name}</code> ${fault.enabled ? html`<strong class="on">on</strong>` : 'off'}
+          <span class="muted">${fault.description}</span>
+        </label>`,
     )}
   </div>`;
 }
@@ -64,48 +78,86 @@ export function TopologyView({ info }) {
   const lagKnown = !topology.limits.some((line) => line.includes('cannot report consumer lag'));
   return html`<section class="topology">
     <h2>Topology <span class="muted">${topology.transport.name} transport</span></h2>
-    ${topology.limits.length
-      ? html`<ul class="limits" aria-label="what this transport cannot report">
-          ${topology.limits.map((line) => html`<li>${line}</li>`)}
-        </ul>`
-      : null}
+    ${
+      topology.limits.length
+        ? html`<ul class="limits" aria-label="what this transport cannot report">
+            ${topology.limits.map((line) => html`<li>${line}</li>`)}
+          </ul>`
+        : null
+    }
     <h3>Services</h3>
     <table>
-      <thead><tr><th>service</th><th>state</th><th>url</th><th>faults</th></tr></thead>
+      <thead>
+        <tr>
+          <th>service</th>
+          <th>state</th>
+          <th>url</th>
+          <th>faults</th>
+        </tr>
+      </thead>
       <tbody>
         ${topology.services.map(
-          (service) => html`<tr data-service=${service.name}>
-            <td>${service.name}</td>
-            <td><span class=${`badge ${service.state}`}>${service.state}</span> ${service.detail ?? ''}</td>
-            <td><a href=${service.url}>${service.url}</a></td>
-            <td><${Faults} service=${service.name} /></td>
-          </tr>`,
+          (service) =>
+            html`<tr data-service=${service.name}>
+              <td>${service.name}</td>
+              <td><span class=${`badge ${service.state}`}>${service.state}</span> ${service.detail ?? ''}</td>
+              <td><a href=${service.url}>${service.url}</a></td>
+              <td><${Faults} service=${service.name} /></td>
+            </tr>`,
         )}
       </tbody>
     </table>
     <h3>Topics</h3>
     <table>
-      <thead><tr><th>topic</th><th>events/s (seen by the console)</th><th>seen since start</th></tr></thead>
+      <thead>
+        <tr>
+          <th>topic</th>
+          <th>events/s (seen by the console)</th>
+          <th>seen since start</th>
+        </tr>
+      </thead>
       <tbody>
         ${topology.topics.map(
-          (topic) => html`<tr><td>${topic.name}</td><td class="num">${rate(topic.eventsPerSecond)}</td><td class="num">${topic.seen}</td></tr>`,
+          (topic) =>
+            html`<tr>
+              <td>${topic.name}</td>
+              <td class="num">${rate(topic.eventsPerSecond)}</td>
+              <td class="num">${topic.seen}</td>
+            </tr>`,
         )}
       </tbody>
     </table>
     <h3>Consumer groups</h3>
     <table>
-      <thead><tr><th>group</th><th>topic</th><th>processed/s</th><th>failed/s</th><th>processed</th><th>dead-lettered</th><th>lag</th></tr></thead>
+      <thead>
+        <tr>
+          <th>group</th>
+          <th>topic</th>
+          <th>processed/s</th>
+          <th>failed/s</th>
+          <th>processed</th>
+          <th>dead-lettered</th>
+          <th>lag</th>
+        </tr>
+      </thead>
       <tbody>
         ${topology.groups.map(
-          (group) => html`<tr>
-            <td>${group.group}</td><td>${group.topic}</td>
-            <td class="num">${rate(group.processedPerSecond)}</td><td class="num">${rate(group.failedPerSecond)}</td>
-            <td class="num">${group.processedTotal}</td><td class="num">${group.deadLetteredTotal}</td>
-            ${lagCell(group, lagKnown)}
-          </tr>`,
+          (group) =>
+            html`<tr>
+              <td>${group.group}</td>
+              <td>${group.topic}</td>
+              <td class="num">${rate(group.processedPerSecond)}</td>
+              <td class="num">${rate(group.failedPerSecond)}</td>
+              <td class="num">${group.processedTotal}</td>
+              <td class="num">${group.deadLetteredTotal}</td>
+              ${lagCell(group, lagKnown)}
+            </tr>`,
         )}
       </tbody>
     </table>
-    <p class="muted">Sampled ${new Date(topology.at).toLocaleTimeString()} from the services' /metrics and /health/ready; ${info.services.length} services watched.</p>
+    <p class="muted">
+      Sampled ${new Date(topology.at).toLocaleTimeString()} from the services' /metrics and /health/ready;
+      ${info.services.length} services watched.
+    </p>
   </section>`;
 }

@@ -31,16 +31,28 @@ export function Waterfall({ spans }) {
   const end = Math.max(...spans.map((s) => s.startUs + s.durationUs));
   const total = Math.max(end - start, 1);
   return html`<div class="waterfall" role="table" aria-label="trace waterfall">
-    <div class="wf-head" role="row"><span>span</span><span>service</span><span>${ms(total)} in all</span></div>
+    <div class="wf-head" role="row">
+      <span>span</span><span>service</span><span>${ms(total)} in all</span>
+    </div>
     ${treeOrder(spans).map(
-      ({ span, depth }) => html`<div class=${`wf-row ${span.status === 'ERROR' ? 'failed' : ''}`} role="row" title=${span.statusMessage ?? ''}>
-        <span class="wf-name" style=${{ paddingLeft: `${depth * 14}px` }}>${span.name} <small class="muted">${span.kind}</small></span>
-        <span class="wf-service">${span.service}</span>
-        <span class="wf-track">
-          <span class="wf-bar" style=${{ left: `${((span.startUs - start) / total) * 100}%`, width: `${Math.max((span.durationUs / total) * 100, 0.4)}%` }}></span>
-          <small class="wf-duration">${ms(span.durationUs)}</small>
-        </span>
-      </div>`,
+      ({ span, depth }) =>
+        html`<div
+          class=${`wf-row ${span.status === 'ERROR' ? 'failed' : ''}`}
+          role="row"
+          title=${span.statusMessage ?? ''}
+        >
+          <span class="wf-name" style=${{ paddingLeft: `${depth * 14}px` }}
+            >${span.name} <small class="muted">${span.kind}</small></span
+          >
+          <span class="wf-service">${span.service}</span>
+          <span class="wf-track">
+            <span
+              class="wf-bar"
+              style=${{ left: `${((span.startUs - start) / total) * 100}%`, width: `${Math.max((span.durationUs / total) * 100, 0.4)}%` }}
+            ></span>
+            <small class="wf-duration">${ms(span.durationUs)}</small>
+          </span>
+        </div>`,
     )}
   </div>`;
 }

@@ -1,5 +1,11 @@
 import { DEFAULT_MAX_REPLAYS, loadContracts } from '@herald/cli';
-import { redactUrl, transportFromUrl, withTopicPrefix, type EventDefinition, type Transport } from '@herald/core';
+import {
+  redactUrl,
+  transportFromUrl,
+  withTopicPrefix,
+  type EventDefinition,
+  type Transport,
+} from '@herald/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminGuard } from './admin-guard.ts';
 import type { ConsoleConfig } from './config.ts';

@@ -10,7 +10,13 @@ export {
 } from './config.ts';
 export { LiveEvents, concerns, matches, type EventFilter, type ObservedEvent } from './live-events.ts';
 export { parsePrometheusText, type Sample } from './prometheus-text.ts';
-export { TopologySampler, type Topology, type GroupTopic, type ServiceStatus, type TopicStatus } from './topology.ts';
+export {
+  TopologySampler,
+  type Topology,
+  type GroupTopic,
+  type ServiceStatus,
+  type TopicStatus,
+} from './topology.ts';
 export { TraceSource, type TraceView } from './trace-source.ts';
 export { adminGuard } from './admin-guard.ts';
 export type { FaultToggle } from './routes/services.ts';

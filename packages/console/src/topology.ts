@@ -127,13 +127,11 @@ export class TopologySampler {
         };
       })
       .sort((a, b) => a.group.localeCompare(b.group) || a.topic.localeCompare(b.topic));
-    const topics = this.live.topics.map(
-      (name): TopicStatus => ({
-        name,
-        eventsPerSecond: rate(snapshot.seen, previous?.seen, name),
-        seen: snapshot.seen.get(name) ?? 0,
-      }),
-    );
+    const topics = this.live.topics.map((name): TopicStatus => ({
+      name,
+      eventsPerSecond: rate(snapshot.seen, previous?.seen, name),
+      seen: snapshot.seen.get(name) ?? 0,
+    }));
     return {
       transport: { name: this.transport.name, capabilities: this.transport.capabilities },
       services: results.map((result) => result.status),
@@ -159,7 +157,9 @@ export class TopologySampler {
     else if (!anyMetrics)
       limits.push("No service serves Herald's metrics at /metrics: group rates and lag are not known.");
     if (this.live.topics.length === 0)
-      limits.push('No topics are watched (HERALD_CONSOLE_CONTRACTS or HERALD_CONSOLE_TOPICS): no live stream.');
+      limits.push(
+        'No topics are watched (HERALD_CONSOLE_CONTRACTS or HERALD_CONSOLE_TOPICS): no live stream.',
+      );
     return limits;
   }
 

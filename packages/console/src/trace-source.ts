@@ -34,7 +34,11 @@ export class TraceSource {
       };
     const spans = store.trace(traceId);
     if (spans.length === 0)
-      return { source: 'none', traceId, reason: 'The trace is not in the local store (not yet written, or pruned).' };
+      return {
+        source: 'none',
+        traceId,
+        reason: 'The trace is not in the local store (not yet written, or pruned).',
+      };
     return { source: 'local', traceId, spans };
   }
 

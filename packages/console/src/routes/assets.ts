@@ -87,4 +87,3 @@ export function assetRoutes(app: FastifyInstance): void {
     return reply.type(TYPES['.mjs']!).header('cache-control', 'max-age=3600').send(body);
   });
 }
-

@@ -10,7 +10,14 @@ import {
   replayDeadLetters,
   type ReplayReport,
 } from '@herald/cli';
-import { describeError, ErrorCodes, HeraldError, type DeadLetter, type EventDefinition, type Transport } from '@herald/core';
+import {
+  describeError,
+  ErrorCodes,
+  HeraldError,
+  type DeadLetter,
+  type EventDefinition,
+  type Transport,
+} from '@herald/core';
 import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 
 /** What the dead-letter routes need. */
@@ -63,8 +70,10 @@ function problem(reply: FastifyReply, error: unknown) {
 async function targets(transport: Transport, body: unknown): Promise<string[]> {
   const { ids, errorGroup } = (body ?? {}) as { ids?: unknown; errorGroup?: unknown };
   if (typeof errorGroup === 'string') return idsOfErrorGroup(transport.deadLetters!, errorGroup);
-  if (Array.isArray(ids) && ids.every((id) => typeof id === 'string')) return ids as string[];
-  throw new HeraldError(ErrorCodes.CONFIG, 'Send {"ids": [...]} or {"errorGroup": "<key>"}', { permanent: true });
+  if (Array.isArray(ids) && ids.every((id) => typeof id === 'string')) return ids;
+  throw new HeraldError(ErrorCodes.CONFIG, 'Send {"ids": [...]} or {"errorGroup": "<key>"}', {
+    permanent: true,
+  });
 }
 
 /** The report for the page, without server stack traces of the operation's own failures (an unknown id). */

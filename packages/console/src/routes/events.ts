@@ -36,7 +36,8 @@ export function eventRoutes(app: FastifyInstance, live: LiveEvents): void {
       out.write(`id: ${event.seq}\nevent: herald\ndata: ${JSON.stringify(event)}\n\n`);
     };
     out.write('retry: 2000\n\n');
-    const backlog = Number.isInteger(lastId) && lastId > 0 ? { afterSeq: lastId, limit: 1000 } : { limit: 100 };
+    const backlog =
+      Number.isInteger(lastId) && lastId > 0 ? { afterSeq: lastId, limit: 1000 } : { limit: 100 };
     for (const event of live.recent(filter, backlog)) send(event);
     const stop = live.listen((event) => {
       if (matches(event, filter)) send(event);

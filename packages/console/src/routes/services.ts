@@ -35,16 +35,19 @@ export function serviceRoutes(
   app.get<{ Params: { name: string } }>('/api/services/:name/faults', async (request, reply) => {
     const service = find(request.params.name);
     if (service === undefined) return reply.code(404).send({ error: `No service ${request.params.name}` });
+    let answer: { status: number; body: unknown };
     try {
       const response = await fetch(`${service.url}/admin/faults`, {
         headers: auth,
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
-      if (response.status === 404) return { faults: [] };
-      return reply.code(response.status).send(await response.json());
+      answer = { status: response.status, body: response.status === 404 ? undefined : await response.json() };
     } catch (error) {
       return reply.code(502).send({ error: `${service.name}: ${String(error)}` });
     }
+    // A service without fault switches has none.
+    if (answer.status === 404) return { faults: [] };
+    return reply.code(answer.status).send(answer.body);
   });
 
   app.post<{ Params: { name: string }; Body: { name?: unknown; enabled?: unknown } }>(
@@ -56,6 +59,7 @@ export function serviceRoutes(
       const { name, enabled } = request.body ?? {};
       if (typeof name !== 'string' || typeof enabled !== 'boolean')
         return reply.code(400).send({ error: 'Send {"name": "<fault>", "enabled": true|false}' });
+      let answer: { status: number; body: unknown };
       try {
         const response = await fetch(`${service.url}/admin/faults`, {
           method: 'POST',
@@ -63,10 +67,11 @@ export function serviceRoutes(
           body: JSON.stringify({ name, enabled }),
           signal: AbortSignal.timeout(TIMEOUT_MS),
         });
-        return reply.code(response.status).send(await response.json());
+        answer = { status: response.status, body: await response.json() };
       } catch (error) {
         return reply.code(502).send({ error: `${service.name}: ${String(error)}` });
       }
+      return reply.code(answer.status).send(answer.body);
     },
   );
 }
