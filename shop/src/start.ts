@@ -187,7 +187,8 @@ async function launchConsole(urls: readonly string[], port: number): Promise<str
     env: {
       HERALD_CONSOLE_SERVICES: process.env.HERALD_CONSOLE_SERVICES || watched,
       HERALD_CONSOLE_CONTRACTS:
-        process.env.HERALD_CONSOLE_CONTRACTS || fileURLToPath(new URL('./contracts/index.ts', import.meta.url)),
+        process.env.HERALD_CONSOLE_CONTRACTS ||
+        fileURLToPath(new URL('./contracts/index.ts', import.meta.url)),
     },
     policy: new RestartPolicy(policy),
   });

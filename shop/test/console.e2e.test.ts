@@ -108,103 +108,123 @@ const step = (what: string) => console.log(`${((Date.now() - started) / 1000).to
 
 describe('the web console', { timeout: 900_000 }, () => {
   const skip = skipReason();
-  it('shows an order flow, finds a failed event by its error, replays it and shows the order complete', { skip }, async () => {
-    const running: Running = await npmStart({
-      HERALD_CONSOLE: 'on',
-      HERALD_CONSOLE_PORT: '0',
-      OTEL_SDK_DISABLED: '',
-      LOG_LEVEL: 'error',
-    });
-    step('npm start is up');
-    const banner = CONSOLE_LINE.exec(text(running));
-    assert.ok(banner, `the console's URL is printed with the others:\n${text(running)}`);
-    consoleUrl = banner[1]!;
-    consolePid = Number(banner[2]);
-    assert.match(consoleUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
-    const orderUrl = running.services.get('order-service')!.url;
-    const paymentUrl = running.services.get('payment-service')!.url;
+  it(
+    'shows an order flow, finds a failed event by its error, replays it and shows the order complete',
+    { skip },
+    async () => {
+      const running: Running = await npmStart({
+        HERALD_CONSOLE: 'on',
+        HERALD_CONSOLE_PORT: '0',
+        OTEL_SDK_DISABLED: '',
+        LOG_LEVEL: 'error',
+      });
+      step('npm start is up');
+      const banner = CONSOLE_LINE.exec(text(running));
+      assert.ok(banner, `the console's URL is printed with the others:\n${text(running)}`);
+      consoleUrl = banner[1]!;
+      consolePid = Number(banner[2]);
+      assert.match(consoleUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const orderUrl = running.services.get('order-service')!.url;
+      const paymentUrl = running.services.get('payment-service')!.url;
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: UI_TIMEOUT_MS });
-    step('chromium launched');
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: CHROMIUM_ARGS,
+        timeout: UI_TIMEOUT_MS,
+      });
+      step('chromium launched');
+      const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
 
-    // 1. The live stream: an order flows through every service.
-    await page.goto(`${consoleUrl}/#/stream`);
-    await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
-    step('the live stream is connected');
-    const first = await placeOrder(orderUrl);
-    for (const type of ['OrderPlaced', 'PaymentCompleted', 'StockReserved', 'OrderConfirmed', 'NotificationSent'])
-      await page.locator(`li.event[data-type="${type}"][data-key="${first}"]`).waitFor();
-    await waitFor('the first order confirmed', running, async () =>
-      (await orderStatus(orderUrl, first)) === 'CONFIRMED' ? true : undefined,
-    );
-    // Filtering by key keeps that order's events only.
-    await page.getByLabel('Type').fill('OrderConfirmed');
-    await page.locator(`li.event[data-type="OrderConfirmed"][data-key="${first}"]`).waitFor();
-    assert.equal(await page.locator('li.event:not([data-type="OrderConfirmed"])').count(), 0);
-    await page.getByLabel('Type').fill('');
-    await page.locator(`li.event[data-type="OrderPlaced"][data-key="${first}"]`).waitFor();
-    await shot(page, 'stream');
+      // 1. The live stream: an order flows through every service.
+      await page.goto(`${consoleUrl}/#/stream`);
+      await page.getByTestId('stream-state').filter({ hasText: 'live' }).waitFor();
+      step('the live stream is connected');
+      const first = await placeOrder(orderUrl);
+      for (const type of [
+        'OrderPlaced',
+        'PaymentCompleted',
+        'StockReserved',
+        'OrderConfirmed',
+        'NotificationSent',
+      ])
+        await page.locator(`li.event[data-type="${type}"][data-key="${first}"]`).waitFor();
+      await waitFor('the first order confirmed', running, async () =>
+        (await orderStatus(orderUrl, first)) === 'CONFIRMED' ? true : undefined,
+      );
+      // Filtering by key keeps that order's events only.
+      await page.getByLabel('Type').fill('OrderConfirmed');
+      await page.locator(`li.event[data-type="OrderConfirmed"][data-key="${first}"]`).waitFor();
+      assert.equal(await page.locator('li.event:not([data-type="OrderConfirmed"])').count(), 0);
+      await page.getByLabel('Type').fill('');
+      await page.locator(`li.event[data-type="OrderPlaced"][data-key="${first}"]`).waitFor();
+      await shot(page, 'stream');
 
-    // 2. The operator switches the payment fault on; the next order's payment fails until dead-lettered.
-    step('the first order flowed');
-    await switchFault(page, paymentUrl, true);
-    await page.locator('tr', { hasText: 'payment-service' }).locator('td.num').first().waitFor();
-    await shot(page, 'topology');
-    const second = await placeOrder(orderUrl);
-    step('the fault is on; the second order placed');
-    const { group, detail } = await inspectDeadLetter(page, second);
-    assert.match(await group.locator('.error-name').innerText(), /PaymentProviderUnavailable \(SHOP_PAYMENT_PROVIDER_DOWN\)/);
-    assert.match(await group.innerText(), /payment-service/);
-    assert.match(await detail.innerText(), /The payment provider is unavailable/);
-    assert.match(await detail.innerText(), /max-attempts after \d+ attempts/);
-    assert.equal(await orderStatus(orderUrl, second), 'PENDING');
-    await shot(page, 'dead-letters');
+      // 2. The operator switches the payment fault on; the next order's payment fails until dead-lettered.
+      step('the first order flowed');
+      await switchFault(page, paymentUrl, true);
+      await page.locator('tr', { hasText: 'payment-service' }).locator('td.num').first().waitFor();
+      await shot(page, 'topology');
+      const second = await placeOrder(orderUrl);
+      step('the fault is on; the second order placed');
+      const { group, detail } = await inspectDeadLetter(page, second);
+      assert.match(
+        await group.locator('.error-name').innerText(),
+        /PaymentProviderUnavailable \(SHOP_PAYMENT_PROVIDER_DOWN\)/,
+      );
+      assert.match(await group.innerText(), /payment-service/);
+      assert.match(await detail.innerText(), /The payment provider is unavailable/);
+      assert.match(await detail.innerText(), /max-attempts after \d+ attempts/);
+      assert.equal(await orderStatus(orderUrl, second), 'PENDING');
+      await shot(page, 'dead-letters');
 
-    step('the dead letter found');
-    // 3. An edit that breaks the event's schema is refused; the dead letter stays.
-    const data = detail.locator('textarea[name="data"]');
-    const original = await data.inputValue();
-    const broken = { ...(JSON.parse(original) as Record<string, unknown>), amountCents: 'ninety' };
-    await data.fill(JSON.stringify(broken, null, 2));
-    await detail.getByRole('button', { name: 'Edit and replay' }).click();
-    await detail.locator('[role="status"].error').waitFor();
-    assert.match(await detail.locator('[role="status"]').innerText(), /Invalid OrderPlaced.*HERALD_VALIDATION/);
-    await data.fill(original);
+      step('the dead letter found');
+      // 3. An edit that breaks the event's schema is refused; the dead letter stays.
+      const data = detail.locator('textarea[name="data"]');
+      const original = await data.inputValue();
+      const broken = { ...(JSON.parse(original) as Record<string, unknown>), amountCents: 'ninety' };
+      await data.fill(JSON.stringify(broken, null, 2));
+      await detail.getByRole('button', { name: 'Edit and replay' }).click();
+      await detail.locator('[role="status"].error').waitFor();
+      assert.match(
+        await detail.locator('[role="status"]').innerText(),
+        /Invalid OrderPlaced.*HERALD_VALIDATION/,
+      );
+      await data.fill(original);
 
-    // 4. The fault is switched off and the event replayed: the order completes.
-    await switchFault(page, paymentUrl, false);
-    step('the fault is off');
-    const again = await inspectDeadLetter(page, second);
-    await again.detail.getByRole('button', { name: 'Replay', exact: true }).click();
-    await page.locator('[role="status"].ok', { hasText: '1 replayed' }).waitFor();
-    step('replayed');
-    await page.goto(`${consoleUrl}/#/timeline/${encodeURIComponent(second)}`);
-    const confirmed = page.locator('ol.timeline li[data-type="OrderConfirmed"]');
-    await confirmed.waitFor();
-    await waitFor('the replayed order confirmed', running, async () =>
-      (await orderStatus(orderUrl, second)) === 'CONFIRMED' ? true : undefined,
-    );
-    const timeline = await page.locator('ol.timeline').innerText();
-    for (const type of ['OrderPlaced', 'StockReserved', 'PaymentCompleted', 'OrderConfirmed'])
-      assert.match(timeline, new RegExp(type));
-    // Its trace from the local store, the failed payment attempts in it.
-    await page.locator('.waterfall .wf-row.failed').first().waitFor();
-    await page.locator('.waterfall .wf-row', { hasText: 'notification-service' }).first().waitFor();
-    await shot(page, 'timeline');
-    await page.goto(`${consoleUrl}/#/dead-letters`);
-    await page.getByTestId('no-dead-letters').waitFor();
-    assert.deepEqual(pageErrors, []);
+      // 4. The fault is switched off and the event replayed: the order completes.
+      await switchFault(page, paymentUrl, false);
+      step('the fault is off');
+      const again = await inspectDeadLetter(page, second);
+      await again.detail.getByRole('button', { name: 'Replay', exact: true }).click();
+      await page.locator('[role="status"].ok', { hasText: '1 replayed' }).waitFor();
+      step('replayed');
+      await page.goto(`${consoleUrl}/#/timeline/${encodeURIComponent(second)}`);
+      const confirmed = page.locator('ol.timeline li[data-type="OrderConfirmed"]');
+      await confirmed.waitFor();
+      await waitFor('the replayed order confirmed', running, async () =>
+        (await orderStatus(orderUrl, second)) === 'CONFIRMED' ? true : undefined,
+      );
+      const timeline = await page.locator('ol.timeline').innerText();
+      for (const type of ['OrderPlaced', 'StockReserved', 'PaymentCompleted', 'OrderConfirmed'])
+        assert.match(timeline, new RegExp(type));
+      // Its trace from the local store, the failed payment attempts in it.
+      await page.locator('.waterfall .wf-row.failed').first().waitFor();
+      await page.locator('.waterfall .wf-row', { hasText: 'notification-service' }).first().waitFor();
+      await shot(page, 'timeline');
+      await page.goto(`${consoleUrl}/#/dead-letters`);
+      await page.getByTestId('no-dead-letters').waitFor();
+      assert.deepEqual(pageErrors, []);
 
-    step('the order confirmed, its trace shown');
-    // 5. The console stops with the shop.
-    const since = Date.now();
-    running.npm.kill('SIGTERM');
-    await assertAllGone(running, since);
-    await waitFor('the console gone', running, () => (alive(consolePid) ? undefined : true));
-    assert.equal(await running.exited, 0, text(running));
-  });
+      step('the order confirmed, its trace shown');
+      // 5. The console stops with the shop.
+      const since = Date.now();
+      running.npm.kill('SIGTERM');
+      await assertAllGone(running, since);
+      await waitFor('the console gone', running, () => (alive(consolePid) ? undefined : true));
+      assert.equal(await running.exited, 0, text(running));
+    },
+  );
 });

@@ -155,7 +155,7 @@ describe('the console API on the embedded log', () => {
       });
       assert.equal(edited.status, 200, JSON.stringify(edited.body));
       assert.deepEqual(edited.body.replayed, [id]);
-      await waitFor('the replay handled', async () => (handled.length > 0 ? true : undefined));
+      await waitFor('the replay handled', () => Promise.resolve(handled.length > 0 ? true : undefined));
       assert.deepEqual(handled, [{ orderId: 'o-7', parcels: 3 }]);
 
       // Broken again: a second event, discarded by its error group.

@@ -35,7 +35,11 @@ export class PaymentFaults {
     for (const name of (env.PAYMENT_FAULTS ?? '').split(',').map((n) => n.trim())) {
       if (name === '') continue;
       if (!isFault(name))
-        throw configError('PAYMENT_FAULTS', `a comma-separated list of ${Object.keys(PAYMENT_FAULTS).join(', ')}`, name);
+        throw configError(
+          'PAYMENT_FAULTS',
+          `a comma-separated list of ${Object.keys(PAYMENT_FAULTS).join(', ')}`,
+          name,
+        );
       faults.#on.add(name);
     }
     return faults;

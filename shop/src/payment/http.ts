@@ -32,12 +32,18 @@ export function paymentHttp(service: PaymentService, log: Logger): FastifyInstan
   app.post('/admin/faults', { preHandler: admin }, async (request, reply) => {
     const parsed = FaultSwitch.safeParse(request.body);
     if (!parsed.success)
-      return sendProblem(reply, validationProblem(fieldErrors(parsed.error), request.url, 'Invalid fault switch'));
+      return sendProblem(
+        reply,
+        validationProblem(fieldErrors(parsed.error), request.url, 'Invalid fault switch'),
+      );
     if (!service.faults.set(parsed.data.name, parsed.data.enabled))
       return sendProblem(reply, {
         title: 'Not Found',
         status: 404,
-        detail: `No fault "${parsed.data.name}"; faults: ${service.faults.list().map((f) => f.name).join(', ')}`,
+        detail: `No fault "${parsed.data.name}"; faults: ${service.faults
+          .list()
+          .map((f) => f.name)
+          .join(', ')}`,
         instance: request.url,
       });
     log.warn(`fault ${parsed.data.name} switched ${parsed.data.enabled ? 'on' : 'off'}`);

@@ -16,6 +16,9 @@ runShopService({
   http: paymentHttp,
   details: (service) => ({
     limit: formatCents(service.limitCents),
-    faults: service.faults.list().filter((fault) => fault.enabled).map((fault) => fault.name),
+    faults: service.faults
+      .list()
+      .filter((fault) => fault.enabled)
+      .map((fault) => fault.name),
   }),
 });
