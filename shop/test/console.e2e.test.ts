@@ -156,8 +156,12 @@ describe('the web console', { timeout: 900_000 }, () => {
       );
       // Filtering by key keeps that order's events only.
       await page.getByLabel('Type').fill('OrderConfirmed');
-      await page.locator(`li.event[data-type="OrderConfirmed"][data-key="${first}"]`).waitFor();
-      assert.equal(await page.locator('li.event:not([data-type="OrderConfirmed"])').count(), 0);
+      await waitFor('only OrderConfirmed in the filtered stream', running, async () =>
+        (await page.locator('li.event:not([data-type="OrderConfirmed"])').count()) === 0 &&
+        (await page.locator(`li.event[data-type="OrderConfirmed"][data-key="${first}"]`).count()) === 1
+          ? true
+          : undefined,
+      );
       await page.getByLabel('Type').fill('');
       await page.locator(`li.event[data-type="OrderPlaced"][data-key="${first}"]`).waitFor();
       await shot(page, 'stream');

@@ -22,7 +22,12 @@ function EventRow({ event }) {
   </li>`;
 }
 
-/** Newest first; filtering reconnects the stream, which resends the buffered events that match. */
+const has = (value, part) => !part || (value ?? '').toLowerCase().includes(part.toLowerCase());
+
+/**
+ * Newest first; filtering reconnects the stream, which resends the buffered events that match (and the rows shown
+ * are filtered at once, so no stale row stays while the stream reconnects).
+ */
 export function StreamView({ info }) {
   const [type, setType] = useState('');
   const [key, setKey] = useState('');
@@ -58,7 +63,9 @@ export function StreamView({ info }) {
     </form>
     ${events.length === 0 ? html`<p class="muted">No events yet.</p>` : null}
     <ul class="events">
-      ${events.map((event) => html`<${EventRow} key=${event.seq} event=${event} />`)}
+      ${events
+        .filter((event) => has(event.type, type) && has(event.key, key))
+        .map((event) => html`<${EventRow} key=${event.seq} event=${event} />`)}
     </ul>
   </section>`;
 }
