@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { consoleConfigFromEnv } from '@herald/console';
 import { redactUrl } from '@herald/core';
 import { checkBrokerFromEnv, defaultBrokerUrl } from './broker.ts';
+import { SERVICES } from './contracts/index.ts';
 import { dataDir, portFrom } from './runtime/config.ts';
 import { consoleLogger } from './runtime/logger.ts';
 import {
@@ -186,6 +187,12 @@ async function launchConsole(urls: readonly string[], port: number): Promise<str
     portVariable: 'HERALD_CONSOLE_PORT',
     env: {
       HERALD_CONSOLE_SERVICES: process.env.HERALD_CONSOLE_SERVICES || watched,
+      // Named, so that transports that cannot enumerate groups (RabbitMQ) show their dead letters too.
+      HERALD_CONSOLE_GROUPS:
+        process.env.HERALD_CONSOLE_GROUPS ||
+        Object.values(SERVICES)
+          .map((service) => service.group)
+          .join(','),
       HERALD_CONSOLE_CONTRACTS:
         process.env.HERALD_CONSOLE_CONTRACTS ||
         fileURLToPath(new URL('./contracts/index.ts', import.meta.url)),

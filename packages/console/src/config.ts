@@ -27,6 +27,11 @@ export interface ConsoleConfig {
   readonly topics: readonly string[];
   /** The console's own consumer group for the live stream. Default `herald-console`. */
   readonly group: string;
+  /**
+   * Consumer groups whose dead letters to read besides those the transport lists on its own
+   * (`HERALD_CONSOLE_GROUPS`, comma-separated): needed on transports that cannot enumerate groups (RabbitMQ).
+   */
+  readonly groups: readonly string[];
   readonly services: readonly WatchedService[];
   /** The local trace store file, read when it exists. Default `<data dir>/traces.db`. */
   readonly traceStore: string;
@@ -86,7 +91,7 @@ export function parseServices(text: string | undefined): WatchedService[] {
  * Reads the console's configuration from the environment: `HERALD_CONSOLE_HOST` (default `127.0.0.1`),
  * `HERALD_CONSOLE_PORT` (default 3100), `HERALD_CONSOLE_TOKEN`, `HERALD_BROKER` (default the embedded log in
  * `HERALD_DATA_DIR`, else `.data`), `HERALD_TOPIC_PREFIX`, `HERALD_CONSOLE_CONTRACTS`, `HERALD_CONSOLE_TOPICS`,
- * `HERALD_CONSOLE_GROUP`, `HERALD_CONSOLE_SERVICES`, `HERALD_CONSOLE_TRACES`, `HERALD_CONSOLE_TRACE_URL`,
+ * `HERALD_CONSOLE_GROUP`, `HERALD_CONSOLE_GROUPS`, `HERALD_CONSOLE_SERVICES`, `HERALD_CONSOLE_TRACES`, `HERALD_CONSOLE_TRACE_URL`,
  * `HERALD_CONSOLE_BUFFER`. Throws `HERALD_CONFIG` naming the variable for a value it cannot use, and when the
  * host is not loopback and no token is set: admin actions (replay, edit, discard, fault toggles) must never be open
  * to the network.
@@ -116,6 +121,7 @@ export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Cons
     contracts: env.HERALD_CONSOLE_CONTRACTS || undefined,
     topics: list(env.HERALD_CONSOLE_TOPICS),
     group: env.HERALD_CONSOLE_GROUP || 'herald-console',
+    groups: list(env.HERALD_CONSOLE_GROUPS),
     services: parseServices(env.HERALD_CONSOLE_SERVICES),
     traceStore: env.HERALD_CONSOLE_TRACES || resolve(dataDir, 'traces.db'),
     traceUrl,

@@ -81,6 +81,7 @@ export async function startConsole(
       topicPrefix: config.topicPrefix,
       topics,
       group: config.group,
+      groups: config.groups,
       services: config.services,
       tokenRequired: config.token !== undefined,
       traces: config.traceUrl === undefined ? 'local' : 'link',
@@ -88,8 +89,9 @@ export async function startConsole(
     }));
     assetRoutes(app);
     eventRoutes(app, live);
-    deadLetterRoutes(app, { transport, definitions, admin, maxReplays: DEFAULT_MAX_REPLAYS });
-    timelineRoutes(app, { live, transport, traces });
+    const { groups } = config;
+    deadLetterRoutes(app, { transport, groups, definitions, admin, maxReplays: DEFAULT_MAX_REPLAYS });
+    timelineRoutes(app, { live, transport, groups, traces });
     serviceRoutes(app, { services: config.services, topology, admin, token: config.token });
     const url = await app.listen({ host: config.host, port: config.port });
     return { url, app, transport, close };

@@ -19,4 +19,5 @@ export {
 } from './topology.ts';
 export { TraceSource, type TraceView } from './trace-source.ts';
 export { adminGuard } from './admin-guard.ts';
+export { DeadLetterSource } from './dead-letter-source.ts';
 export type { FaultToggle } from './routes/services.ts';

@@ -3,9 +3,6 @@ import {
   discardDeadLetters,
   editAndReplay,
   hasJsonData,
-  idsOfErrorGroup,
-  listAll,
-  listErrorGroups,
   replayCount,
   replayDeadLetters,
   type ReplayReport,
@@ -19,10 +16,13 @@ import {
   type Transport,
 } from '@herald/core';
 import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
+import { DeadLetterSource } from '../dead-letter-source.ts';
 
 /** What the dead-letter routes need. */
 export interface DeadLetterRoutesOptions {
   readonly transport: Transport;
+  /** Consumer groups whose queues are read besides what the transport lists on its own. */
+  readonly groups: readonly string[];
   readonly definitions: ReadonlyMap<string, EventDefinition>;
   readonly admin: preHandlerAsyncHookHandler;
   readonly maxReplays: number;
@@ -67,9 +67,9 @@ function problem(reply: FastifyReply, error: unknown) {
 }
 
 /** The ids a bulk action names: `ids`, or every dead letter of the error group `errorGroup`. */
-async function targets(transport: Transport, body: unknown): Promise<string[]> {
+async function targets(source: DeadLetterSource, body: unknown): Promise<string[]> {
   const { ids, errorGroup } = (body ?? {}) as { ids?: unknown; errorGroup?: unknown };
-  if (typeof errorGroup === 'string') return idsOfErrorGroup(transport.deadLetters!, errorGroup);
+  if (typeof errorGroup === 'string') return source.idsOf(errorGroup);
   if (Array.isArray(ids) && ids.every((id) => typeof id === 'string')) return ids;
   throw new HeraldError(ErrorCodes.CONFIG, 'Send {"ids": [...]} or {"errorGroup": "<key>"}', {
     permanent: true,
@@ -93,6 +93,7 @@ function summary(report: ReplayReport) {
 export function deadLetterRoutes(app: FastifyInstance, options: DeadLetterRoutesOptions): void {
   const { transport, definitions, admin, maxReplays } = options;
   const queue = transport.deadLetters;
+  const source = queue === undefined ? undefined : new DeadLetterSource(queue, options.groups);
   const unsupported = (reply: FastifyReply) =>
     reply.code(501).send({
       error: `The ${transport.name} transport keeps no dead-letter queue`,
@@ -100,18 +101,18 @@ export function deadLetterRoutes(app: FastifyInstance, options: DeadLetterRoutes
     });
 
   app.get('/api/dead-letters/groups', async (_request, reply) => {
-    if (queue === undefined) return unsupported(reply);
-    return { groups: await listErrorGroups(queue) };
+    if (source === undefined) return unsupported(reply);
+    return { groups: await source.errorGroups() };
   });
 
   app.get<{ Querystring: { errorGroup?: string } }>('/api/dead-letters', async (request, reply) => {
-    if (queue === undefined) return unsupported(reply);
+    if (source === undefined) return unsupported(reply);
     try {
-      const all = await listAll(queue);
+      const all = await source.all();
       const wanted =
         request.query.errorGroup === undefined
           ? undefined
-          : new Set(await idsOfErrorGroup(queue, request.query.errorGroup));
+          : new Set(await source.idsOf(request.query.errorGroup));
       const members = wanted === undefined ? all : all.filter((deadLetter) => wanted.has(deadLetter.id));
       return { deadLetters: members.map((deadLetter) => view(deadLetter, definitions)) };
     } catch (error) {
@@ -128,9 +129,9 @@ export function deadLetterRoutes(app: FastifyInstance, options: DeadLetterRoutes
   });
 
   app.post('/api/dead-letters/replay', { preHandler: admin }, async (request, reply) => {
-    if (queue === undefined) return unsupported(reply);
+    if (queue === undefined || source === undefined) return unsupported(reply);
     try {
-      return summary(await replayDeadLetters(queue, await targets(transport, request.body), { maxReplays }));
+      return summary(await replayDeadLetters(queue, await targets(source, request.body), { maxReplays }));
     } catch (error) {
       return problem(reply, error);
     }
@@ -156,9 +157,9 @@ export function deadLetterRoutes(app: FastifyInstance, options: DeadLetterRoutes
   );
 
   app.post('/api/dead-letters/discard', { preHandler: admin }, async (request, reply) => {
-    if (queue === undefined) return unsupported(reply);
+    if (queue === undefined || source === undefined) return unsupported(reply);
     try {
-      return await discardDeadLetters(queue, await targets(transport, request.body));
+      return await discardDeadLetters(queue, await targets(source, request.body));
     } catch (error) {
       return problem(reply, error);
     }

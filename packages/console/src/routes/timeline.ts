@@ -1,6 +1,7 @@
-import { decodeData, listAll } from '@herald/cli';
+import { decodeData } from '@herald/cli';
 import type { DeadLetter, Transport } from '@herald/core';
 import type { FastifyInstance } from 'fastify';
+import { DeadLetterSource } from '../dead-letter-source.ts';
 import type { LiveEvents } from '../live-events.ts';
 import type { TraceSource } from '../trace-source.ts';
 
@@ -18,17 +19,20 @@ function about(deadLetter: DeadLetter, subject: string): boolean {
  */
 export function timelineRoutes(
   app: FastifyInstance,
-  options: { live: LiveEvents; transport: Transport; traces: TraceSource },
+  options: { live: LiveEvents; transport: Transport; groups: readonly string[]; traces: TraceSource },
 ): void {
   const { live, transport, traces } = options;
+  const source =
+    transport.deadLetters === undefined
+      ? undefined
+      : new DeadLetterSource(transport.deadLetters, options.groups);
   app.get<{ Params: { subject: string } }>('/api/timeline/:subject', async (request) => {
     const { subject } = request.params;
     const events = live.about(subject);
-    const queue = transport.deadLetters;
     const deadLetters =
-      queue === undefined
+      source === undefined
         ? []
-        : (await listAll(queue))
+        : (await source.all())
             .filter((deadLetter) => about(deadLetter, subject))
             .map((deadLetter) => ({
               id: deadLetter.id,
