@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { configError } from '@herald/core';
+import { configError, ErrorCodes, HeraldError } from '@herald/core';
 
 /** A service the console watches: its health (`/health/ready`), metrics (`/metrics`) and fault toggles. */
 export interface WatchedService {
@@ -103,11 +103,12 @@ export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Cons
   if (token !== undefined && token.length < 16)
     throw configError('HERALD_CONSOLE_TOKEN', 'at least 16 characters', `${token.length} characters`);
   if (!isLoopback(host) && token === undefined)
-    throw configError(
-      'HERALD_CONSOLE_TOKEN',
-      `a token (at least 16 characters) when HERALD_CONSOLE_HOST is not a loopback address (${host}): ` +
-        'admin actions would be open to the network',
-      undefined,
+    throw new HeraldError(
+      ErrorCodes.CONFIG,
+      `HERALD_CONSOLE_TOKEN is required when HERALD_CONSOLE_HOST (${host}) is not a loopback address: admin ` +
+        'actions (replay, edit, discard, fault switches) must not be open to the network. Set a token of at ' +
+        'least 16 characters, or bind to 127.0.0.1.',
+      { permanent: true, details: { option: 'HERALD_CONSOLE_TOKEN', host } },
     );
   const traceUrl = env.HERALD_CONSOLE_TRACE_URL || undefined;
   if (traceUrl !== undefined && !traceUrl.includes('{traceId}'))
