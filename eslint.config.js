@@ -124,4 +124,29 @@ export default tseslint.config(
     files: ['shop/**/*.ts'],
     rules: { 'no-restricted-imports': walls(byNameOnly, shopUsesPackages) },
   },
+  {
+    // The console's pages: plain ES modules for the browser, not part of the TypeScript program.
+    files: ['packages/console/public/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'sessionStorage',
+          'EventSource',
+          'URLSearchParams',
+          'addEventListener',
+          'removeEventListener',
+          'confirm',
+          'setInterval',
+          'clearInterval',
+          'console',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

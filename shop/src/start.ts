@@ -8,9 +8,19 @@
  * SIGKILLed, each service sees its IPC channel close and stops. Ports: `PORT` (order, default 3000), then
  * `PAYMENT_PORT`, `INVENTORY_PORT`, `NOTIFICATION_PORT` (default 3001-3003); a restarted service gets the port it
  * had, so the printed URLs stay valid.
+ *
+ * Once the services are ready it starts the web console (`@herald/console`) the same way, as one more supervised
+ * child, on `HERALD_CONSOLE_PORT` (default 3100) and `HERALD_CONSOLE_HOST` (default 127.0.0.1), watching the four
+ * services and the shop's contracts; `HERALD_CONSOLE=off` leaves it out. A child rather than a server in this
+ * process: the supervisor stays a few lines of process management that nothing can block, and a console that
+ * crashes is restarted without touching the shop. A non-loopback console host without `HERALD_CONSOLE_TOKEN` is
+ * refused here, before anything starts.
  */
+import { fileURLToPath } from 'node:url';
+import { consoleConfigFromEnv } from '@herald/console';
 import { redactUrl } from '@herald/core';
 import { checkBrokerFromEnv, defaultBrokerUrl } from './broker.ts';
+import { SERVICES } from './contracts/index.ts';
 import { dataDir, portFrom } from './runtime/config.ts';
 import { consoleLogger } from './runtime/logger.ts';
 import {
@@ -19,13 +29,19 @@ import {
   restartPolicyFrom,
   type RestartPolicyOptions,
 } from './runtime/restart-policy.ts';
-import { spawnService, type ServiceChild, type ServiceName } from './runtime/spawn-service.ts';
+import {
+  spawnService,
+  type ChildName,
+  type ServiceChild,
+  type ServiceName,
+} from './runtime/spawn-service.ts';
 
 const log = consoleLogger('shop');
 const STOP_TIMEOUT_MS = 20_000;
 const PARENT_CHECK_MS = 500;
 
 let ports: Record<ServiceName, number>;
+let consolePort: number | undefined;
 let policy: RestartPolicyOptions;
 let readyTimeoutMs: number;
 const env: NodeJS.ProcessEnv = {
@@ -42,6 +58,10 @@ try {
     'notification-service': portFrom(process.env, 'NOTIFICATION_PORT', 3003),
   };
   policy = restartPolicyFrom(process.env);
+  const consoleWanted = process.env.HERALD_CONSOLE !== 'off';
+  // Checked once here, so a console that would refuse to start (a public host without a token) stops the shop
+  // before any service starts.
+  if (consoleWanted) consolePort = consoleConfigFromEnv(env).port;
   readyTimeoutMs = positiveInteger(process.env, 'HERALD_READY_TIMEOUT_MS', 60_000);
   // Checked once here, so a bad URL is one clear message instead of four failed services.
   await checkBrokerFromEnv(env);
@@ -52,8 +72,12 @@ try {
 
 /** One supervised service: its current process, when that started, and its crash history. */
 interface Supervised {
-  readonly name: ServiceName;
+  readonly name: ChildName;
   readonly policy: RestartPolicy;
+  /** The variable that carries its port (`PORT`, the console's `HERALD_CONSOLE_PORT`). */
+  readonly portVariable?: string;
+  /** Variables for this child only. */
+  readonly env?: NodeJS.ProcessEnv;
   port: number;
   child: ServiceChild;
   startedAt: number;
@@ -70,7 +94,7 @@ function describeExit(how: number | NodeJS.Signals): string {
 function launch(service: Omit<Supervised, 'child' | 'startedAt'> & Partial<Supervised>): Supervised {
   const supervised = service as Supervised;
   supervised.child = spawnService(service.name, {
-    env: { ...env, PORT: String(service.port) },
+    env: { ...env, ...service.env, [service.portVariable ?? 'PORT']: String(service.port) },
     readyTimeoutMs,
   });
   supervised.startedAt = Date.now();
@@ -154,11 +178,39 @@ setInterval(() => {
   if (process.ppid !== parentPid) void stopAll(`parent process ${parentPid} is gone`, 0);
 }, PARENT_CHECK_MS).unref();
 
+/** Starts the console once the services are ready, pointed at their URLs; resolves with its URL. */
+async function launchConsole(urls: readonly string[], port: number): Promise<string> {
+  const watched = services.map((service, i) => `${service.name}=${urls[i]}`).join(',');
+  const supervised = launch({
+    name: 'herald-console',
+    port,
+    portVariable: 'HERALD_CONSOLE_PORT',
+    env: {
+      HERALD_CONSOLE_SERVICES: process.env.HERALD_CONSOLE_SERVICES || watched,
+      // Named, so that transports that cannot enumerate groups (RabbitMQ) show their dead letters too.
+      HERALD_CONSOLE_GROUPS:
+        process.env.HERALD_CONSOLE_GROUPS ||
+        Object.values(SERVICES)
+          .map((service) => service.group)
+          .join(','),
+      HERALD_CONSOLE_CONTRACTS:
+        process.env.HERALD_CONSOLE_CONTRACTS ||
+        fileURLToPath(new URL('./contracts/index.ts', import.meta.url)),
+    },
+    policy: new RestartPolicy(policy),
+  });
+  services.push(supervised);
+  const url = await supervised.child.ready;
+  supervised.port = Number(new URL(url).port);
+  return url;
+}
+
 try {
   const urls = await Promise.all(services.map((service) => service.child.ready));
   services.forEach((service, i) => {
     service.port = Number(new URL(urls[i]!).port);
   });
+  if (consolePort !== undefined) urls.push(await launchConsole(urls, consolePort));
   up = true;
   const lines = services.map(
     (service, i) => `  ${service.name.padEnd(22)} ${urls[i]}  (pid ${service.child.process.pid})`,
@@ -173,6 +225,7 @@ try {
       `       curl -X POST ${urls[0]}/orders -H 'content-type: application/json' \\`,
       `            -d '{"userId":"ada","items":[{"sku":"KB-101","quantity":1}]}'`,
       '',
+      ...(consolePort === undefined ? [] : [`  console: open ${urls.at(-1)} in a browser`, '']),
       'Ctrl-C stops all services; a crashed service is restarted.',
       '',
     ].join('\n'),

@@ -16,6 +16,7 @@ import { silentLogger } from '../runtime/logger.ts';
 import { interopRouterOptions, type PlainJsonInterop } from '../runtime/plain-json-interop.ts';
 import type { OrderOutcome } from '../runtime/order-outcome.ts';
 import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
+import { PaymentFaults, PaymentProviderUnavailable } from './faults.ts';
 import { paymentStores } from './store.ts';
 
 /** The default payment limit: 5,000.00. */
@@ -34,6 +35,8 @@ export function paymentLimitFrom(env: NodeJS.ProcessEnv): number {
 export interface PaymentServiceOptions extends ServiceOptions, PlainJsonInterop {
   /** Charges above this amount (integer cents) are declined. Default {@link DEFAULT_LIMIT_CENTS}. */
   readonly limitCents?: number;
+  /** Simulated faults (`PAYMENT_FAULTS`, `POST /admin/faults`). Default: none on. */
+  readonly faults?: PaymentFaults;
 }
 
 /**
@@ -50,6 +53,7 @@ export async function paymentService(options: PaymentServiceOptions) {
     throw configError('limitCents', 'an integer >= 0', limitCents);
   const acceptPlainJson = options.acceptPlainJson ?? false;
   const log = options.log ?? silentLogger;
+  const faults = options.faults ?? new PaymentFaults();
   const plumbing = await eventPlumbing({
     ...options,
     ...SERVICES.payment,
@@ -66,6 +70,8 @@ export async function paymentService(options: PaymentServiceOptions) {
       const { orderId, amountCents } = event.data;
       // Already charged, declined, or cancelled before we saw it: never charge again.
       if ((await store.get(orderId)) !== undefined) return;
+      // Before any write: the transaction rolls back and the delivery is retried, then dead-lettered.
+      if (faults.isOn('provider-down')) throw new PaymentProviderUnavailable();
       if (amountCents > limitCents) {
         const reason = reasons.paymentDeclined(amountCents, limitCents);
         await store.put({ orderId, status: 'declined', amountCents, paymentId: undefined, reason });
@@ -131,7 +137,7 @@ export async function paymentService(options: PaymentServiceOptions) {
     if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
   });
 
-  return { ...plumbing, store: storage.store, limitCents, acceptPlainJson };
+  return { ...plumbing, store: storage.store, limitCents, acceptPlainJson, faults };
 }
 
 /** A running payment service (see {@link paymentService}). */

@@ -13,9 +13,17 @@ export const SERVICE_ENTRIES = {
 /** The name of one of the four services. */
 export type ServiceName = keyof typeof SERVICE_ENTRIES;
 
+/** The web console (`@herald/console`'s process entry), which `npm start` supervises like a service. */
+export const CONSOLE_ENTRY = fileURLToPath(import.meta.resolve('@herald/console/main'));
+
+/** A process `npm start` supervises: one of the services, or the console. */
+export type ChildName = ServiceName | 'herald-console';
+
+const ENTRIES: Record<ChildName, string> = { ...SERVICE_ENTRIES, 'herald-console': CONSOLE_ENTRY };
+
 /** A service running as a child process. */
 export interface ServiceChild {
-  readonly name: ServiceName;
+  readonly name: ChildName;
   readonly process: ChildProcess;
   /** Resolves with the service's URL once it serves; rejects if it exits first or takes longer than the timeout. */
   readonly ready: Promise<string>;
@@ -33,10 +41,10 @@ const SOURCE_CONDITION = '--conditions=@herald/source';
  * once ready (and stops by itself if this process dies).
  */
 export function spawnService(
-  name: ServiceName,
+  name: ChildName,
   options: { env: NodeJS.ProcessEnv; stdio?: 'inherit' | 'pipe'; readyTimeoutMs?: number },
 ): ServiceChild {
-  const child = fork(SERVICE_ENTRIES[name], [], {
+  const child = fork(ENTRIES[name], [], {
     env: options.env,
     execArgv: [SOURCE_CONDITION, '--import', TSX],
     stdio:

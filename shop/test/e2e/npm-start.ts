@@ -53,8 +53,11 @@ export async function waitFor<T>(
 
 const BANNER_LINE = /^ {2}(\S+-service) +(http:\/\/\S+) +\(pid (\d+)\)$/gm;
 
-/** Runs `npm start` on a fresh data folder and free ports; resolves once its banner is printed. */
-export async function npmStart(): Promise<Running> {
+/**
+ * Runs `npm start` on a fresh data folder and free ports; resolves once its banner is printed. `env` overrides
+ * the environment it is given (the console test turns tracing on; the console is off unless asked for).
+ */
+export async function npmStart(env: NodeJS.ProcessEnv = {}): Promise<Running> {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-supervise-'));
   const npm = spawn('npm', ['start'], {
     cwd: REPO_ROOT,
@@ -71,6 +74,8 @@ export async function npmStart(): Promise<Running> {
       OTEL_SDK_DISABLED: 'true',
       LOG_LEVEL: 'warn',
       HERALD_READY_TIMEOUT_MS: '150000',
+      HERALD_CONSOLE: 'off',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
