@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import {
   checkTransportUrl,
+  HeraldError,
   redactUrl,
   transportFromUrl,
   withTopicPrefix,
@@ -21,9 +22,26 @@ export function brokerUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
     : env.HERALD_BROKER;
 }
 
-/** Checks `HERALD_BROKER` once at start-up: throws `HERALD_BROKER_URL`/`HERALD_CONFIG` with one clear message. */
+/**
+ * Checks `HERALD_BROKER` once at start-up: throws `HERALD_BROKER_URL`/`HERALD_CONFIG` with one clear message that
+ * starts with the option's name (the URL in it has its credentials masked).
+ */
 export async function checkBrokerFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  await checkTransportUrl(brokerUrlFromEnv(env));
+  try {
+    await checkTransportUrl(brokerUrlFromEnv(env));
+  } catch (error) {
+    throw namingOption(error, 'HERALD_BROKER');
+  }
+}
+
+/** `error` with its message prefixed by the environment variable it came from; code and details kept. */
+function namingOption(error: unknown, option: string): unknown {
+  if (!(error instanceof HeraldError)) return error;
+  return new HeraldError(error.code, `${option}: ${error.message}`, {
+    cause: error,
+    permanent: error.permanent,
+    ...(error.details === undefined ? {} : { details: error.details }),
+  });
 }
 
 /**

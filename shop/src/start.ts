@@ -22,6 +22,7 @@ import { redactUrl } from '@herald/core';
 import { checkBrokerFromEnv, defaultBrokerUrl } from './broker.ts';
 import { SERVICES } from './contracts/index.ts';
 import { dataDir, portFrom } from './runtime/config.ts';
+import { checkDatabaseUrl } from './runtime/database-url.ts';
 import { consoleLogger } from './runtime/logger.ts';
 import {
   positiveInteger,
@@ -64,6 +65,7 @@ try {
   if (consoleWanted) consolePort = consoleConfigFromEnv(env).port;
   readyTimeoutMs = positiveInteger(process.env, 'HERALD_READY_TIMEOUT_MS', 60_000);
   // Checked once here, so a bad URL is one clear message instead of four failed services.
+  checkDatabaseUrl(env);
   await checkBrokerFromEnv(env);
 } catch (error) {
   log.error(error instanceof Error ? error.message : String(error));

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { dataDir } from './config.ts';
 import { ensurePrivateFile, redactUrl } from '@herald/core';
 import type { Database as ServiceDatabase } from './storage.ts';
+import { checkDatabaseUrl } from './database-url.ts';
 
 /**
  * Opens a service's own SQLite database (state + outbox + inbox) for durable use, created private to its owner
@@ -48,6 +49,7 @@ export function databaseFromEnv(
   group: string,
   env: NodeJS.ProcessEnv = process.env,
 ): OpenedDatabase {
+  checkDatabaseUrl(env);
   const url = env.DATABASE_URL;
   if (url === undefined || url === '') {
     const db = openDatabase(resolve(dataDir(env), `${name}.db`));
