@@ -4,9 +4,7 @@ import {
   HeraldError,
   KeyedExecutor,
   type CloseOptions,
-  type DeadLetterFailure,
   type Delivery,
-  type ErrorInfo,
   type SubscribeOptions,
   type TransportRecord,
 } from '@herald/core';
@@ -14,6 +12,7 @@ import { attemptOf, HeraldHeaders, messageToRecord, numberHeader, stringHeader }
 import { planBalance, shuffled } from './balance.ts';
 import type { ConfirmPublisher } from './confirm-publisher.ts';
 import type { AmqpConnection } from './connection.ts';
+import { rabbitmqDelivery } from './rabbitmq-delivery.ts';
 import { toHeraldError } from './rabbitmq-errors.ts';
 import { declareGroup, HELPER_QUEUE_OPTIONS, type DeclaredTopology, type Topology } from './topology.ts';
 
@@ -358,81 +357,15 @@ export class GroupConsumer {
         owned.channel.ack(message);
         return;
       }
-      await this.#onDelivery(this.#delivery(owned, message, record));
+      await this.#onDelivery(
+        rabbitmqDelivery(this.#group, owned, message, record, this.#context.publisher, () => this.#abandoned),
+      );
     } catch (error) {
       this.#context.onError(error);
     } finally {
       owned.running--;
       this.#forgetWhenIdle(state, owned);
     }
-  }
-
-  #delivery(owned: PartitionState, message: ConsumeMessage, record: TransportRecord): Delivery {
-    const { publisher } = this.#context;
-    const attempt = attemptOf(message);
-    const offset = String(message.fields.deliveryTag);
-    let settled = false;
-    const settle = async (what: string, action: () => Promise<void>): Promise<void> => {
-      if (settled) {
-        throw new HeraldError(ErrorCodes.TRANSPORT, `Delivery ${owned.queue}#${offset} settled twice`);
-      }
-      settled = true;
-      // Abandoned at shutdown: the channel is closed and the message is back in the queue.
-      if (this.#abandoned) return;
-      if (owned.closed) {
-        throw new HeraldError(
-          ErrorCodes.TRANSPORT,
-          `Lost the channel of ${owned.queue} before ${what}; the record will be redelivered`,
-        );
-      }
-      try {
-        await action();
-      } catch (error) {
-        throw toHeraldError(error, what);
-      }
-    };
-    const requeueOnFailure = async (action: () => Promise<void>): Promise<void> => {
-      try {
-        await action();
-      } catch (error) {
-        // Not moved: hand it back now rather than hold it unacknowledged until the channel closes.
-        try {
-          owned.channel.nack(message, false, true);
-        } catch {
-          // The channel is gone; the broker has returned the message already.
-        }
-        throw error;
-      }
-      owned.channel.ack(message);
-    };
-    return {
-      record,
-      group: this.#group,
-      partition: owned.partition,
-      offset,
-      attempt,
-      ack: () =>
-        settle('acknowledging', () => {
-          owned.channel.ack(message);
-          return Promise.resolve();
-        }),
-      retryLater: (delayMs: number, error: ErrorInfo) =>
-        settle('scheduling a redelivery', () =>
-          requeueOnFailure(() =>
-            publisher.delay(record, owned.queue, attempt + 1, delayMs, `${error.name}: ${error.message}`),
-          ),
-        ),
-      deadLetter: (failure: DeadLetterFailure) =>
-        settle('dead-lettering', () =>
-          requeueOnFailure(async () => {
-            await publisher.deadLetter(record, failure, {
-              group: this.#group,
-              partition: owned.partition,
-              offset,
-            });
-          }),
-        ),
-    };
   }
 
   /**
