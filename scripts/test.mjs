@@ -45,7 +45,7 @@ const SOURCE_CONDITION = '--conditions=@herald/source';
 const nodeOptions = [process.env.NODE_OPTIONS, SOURCE_CONDITION].filter(Boolean).join(' ');
 const result = spawnSync(
   process.execPath,
-  [SOURCE_CONDITION, '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...files],
+  [SOURCE_CONDITION, '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: nodeOptions } },
 );
 process.exit(result.status ?? 1);

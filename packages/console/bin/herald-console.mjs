@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// Runs the console's TypeScript sources through tsx (the console is not built to JavaScript yet, like the CLI it
-// reuses). The workspace packages resolve to their sources under the "@herald/source" export condition, so the
-// bin runs itself again with it when it was started without (as `npx herald-console` does).
+// The `herald-console` command. Installed from npm, the package holds the built JavaScript (dist/) and no
+// sources: the bin imports dist/main.js under plain node. In this repository's checkout (src/ present) it runs the
+// TypeScript sources through tsx with the "@herald/source" export condition, starting itself again with it when
+// it was started without (as `npx herald-console` does). See docs/packaging.md.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const CONDITION = '--conditions=@herald/source';
 const started = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-if (!started.includes(CONDITION)) {
+const fromSources = existsSync(fileURLToPath(new URL('../src/main.ts', import.meta.url)));
+if (fromSources && !started.includes(CONDITION)) {
   const result = spawnSync(
     process.execPath,
     [CONDITION, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
@@ -32,6 +35,10 @@ Configured from the environment:
   HERALD_CONSOLE_TRACE_URL a link to a trace in your tracing UI, with {traceId}`);
   process.exit(0);
 }
-const { register } = await import('tsx/esm/api');
-register();
-await import('../src/main.ts');
+if (fromSources) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/main.ts');
+} else {
+  await import('../dist/main.js');
+}

@@ -28,6 +28,7 @@ interface Manifest {
   readonly exports?: unknown;
   readonly bin?: Record<string, string>;
   readonly peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  readonly sideEffects?: boolean | readonly string[];
 }
 interface Packed {
   readonly name: string;
@@ -103,11 +104,20 @@ async function compile(app: string): Promise<{ ours: string[]; others: string[] 
   return { ours, others: errors.filter((line) => !ours.includes(line)) };
 }
 
-/** The specifiers a user imports: the package name and its subpaths (`@herald/core/testing`). */
+/**
+ * The specifiers a user imports: the package name and its subpaths (`@herald/core/testing`), less the process
+ * entries the manifest lists in `sideEffects` (`@herald/console/main` starts a server when imported).
+ */
 function exportSpecifiers(manifest: Manifest): string[] {
   const exports = manifest.exports;
   const subpaths = typeof exports === 'object' && exports !== null ? Object.keys(exports) : ['.'];
-  return subpaths.map((subpath) => join(manifest.name, subpath));
+  const effects = Array.isArray(manifest.sideEffects) ? manifest.sideEffects : [];
+  return subpaths
+    .filter((subpath) => {
+      const entry = (exports as Record<string, unknown> | undefined)?.[subpath];
+      return !exportTargets(entry).some((target) => effects.includes(target));
+    })
+    .map((subpath) => join(manifest.name, subpath));
 }
 
 const workspaceVersion = (name: string): string =>
@@ -224,7 +234,7 @@ describe('published packages, installed outside the workspace', { timeout: 600_0
       for (const path of files) {
         assert.match(
           path,
-          /^(dist\/|bin\/[^/]+\.mjs$|README\.md$|LICENSE$|package\.json$)/,
+          /^(dist\/|bin\/[^/]+\.mjs$|public\/|README\.md$|LICENSE$|package\.json$)/,
           `${label} ships ${path}`,
         );
         assert.doesNotMatch(path, /\.test\.|tsbuildinfo$|(^|\/)(test|fixtures)\//, `${label} ships ${path}`);
