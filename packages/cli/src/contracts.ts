@@ -13,15 +13,11 @@ export function isEventDefinition(value: unknown): value is EventDefinition {
   );
 }
 
-/**
- * The event definitions exported by the module at `specifier` (a path, relative to the cwd, or a package name),
- * by CloudEvents type. Throws `HERALD_CONFIG` when the module cannot be loaded or exports none.
- */
-export async function loadContracts(specifier: string): Promise<Map<string, EventDefinition>> {
+/** The module at `specifier` (a path, relative to the cwd, or a package name); `HERALD_CONFIG` when it cannot load. */
+async function importContracts(specifier: string): Promise<Record<string, unknown>> {
   const target = /^[./]/.test(specifier) ? pathToFileURL(resolve(specifier)).href : specifier;
-  let module: Record<string, unknown>;
   try {
-    module = (await import(target)) as Record<string, unknown>;
+    return (await import(target)) as Record<string, unknown>;
   } catch (error) {
     throw new HeraldError(
       ErrorCodes.CONFIG,
@@ -33,6 +29,14 @@ export async function loadContracts(specifier: string): Promise<Map<string, Even
       },
     );
   }
+}
+
+/**
+ * The event definitions exported by the module at `specifier` (a path, relative to the cwd, or a package name),
+ * by CloudEvents type. Throws `HERALD_CONFIG` when the module cannot be loaded or exports none.
+ */
+export async function loadContracts(specifier: string): Promise<Map<string, EventDefinition>> {
+  const module = await importContracts(specifier);
   const definitions = new Map<string, EventDefinition>();
   for (const value of Object.values(module)) {
     if (isEventDefinition(value)) definitions.set(value.type, value);
@@ -52,21 +56,7 @@ export async function loadContracts(specifier: string): Promise<Map<string, Even
  * Throws `HERALD_CONFIG` when the module cannot be loaded.
  */
 export async function loadContractGroups(specifier: string): Promise<string[]> {
-  const target = /^[./]/.test(specifier) ? pathToFileURL(resolve(specifier)).href : specifier;
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(target)) as Record<string, unknown>;
-  } catch (error) {
-    throw new HeraldError(
-      ErrorCodes.CONFIG,
-      `Cannot load the contracts module "${specifier}": ${String(error)}`,
-      {
-        permanent: true,
-        cause: error,
-        details: { option: '--contracts' },
-      },
-    );
-  }
+  const module = await importContracts(specifier);
   const groups = new Set<string>();
   for (const value of Object.values(module)) {
     if (typeof value !== 'object' || value === null || isEventDefinition(value)) continue;

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createPublisher, createRouter, transportFromUrl } from '@herald/core';
+import { createPublisher, transportFromUrl } from '@herald/core';
 import { run } from '../src/main.ts';
 import { captureIo, waitFor } from './capture-io.ts';
-import { tempDir } from './dlq-workflow.ts';
+import { contractsModule, deadLetteringRouter, tempDir } from './cli-process.ts';
 import { Charged } from './fixtures/contracts.ts';
 
-const contracts = join(import.meta.dirname, 'fixtures', 'contracts.ts');
 const editor = `sh "${join(import.meta.dirname, 'fixtures', 'edit-cents.sh')}"`;
 
 describe('herald dlq edit --editor', () => {
@@ -15,13 +14,7 @@ describe('herald dlq edit --editor', () => {
     const broker = `sqlite:${join(tempDir(), 'herald.db')}`;
     const transport = await transportFromUrl(broker);
     const handled: { orderId: string; cents: number }[] = [];
-    const router = createRouter({
-      transport,
-      group: 'billing',
-      source: '/t',
-      retry: false,
-      redelivery: false,
-    });
+    const router = deadLetteringRouter(transport);
     router.on(Charged, (event) => {
       if (event.data.cents < 100) throw new Error('amount below the minimum');
       handled.push(event.data);
@@ -33,7 +26,7 @@ describe('herald dlq edit --editor', () => {
       const [dead] = await transport.deadLetters!.list();
       const env = (extra: Record<string, string>) => ({
         HERALD_BROKER: broker,
-        HERALD_CONTRACTS: contracts,
+        HERALD_CONTRACTS: contractsModule,
         EDITOR: editor,
         ...extra,
       });

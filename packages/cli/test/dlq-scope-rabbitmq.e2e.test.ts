@@ -1,27 +1,20 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createPublisher, createRouter, transportFromUrl, withTopicPrefix } from '@herald/core';
+import { createPublisher, transportFromUrl, withTopicPrefix } from '@herald/core';
 import type { ErrorGroup } from '../src/dead-letter-ops.ts';
 import { run } from '../src/main.ts';
 import { captureIo, waitFor } from './capture-io.ts';
+import { contractsModule, deadLetteringRouter } from './cli-process.ts';
 import { Charged } from './fixtures/contracts.ts';
 
 const url = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const contracts = join(import.meta.dirname, 'fixtures', 'contracts.ts');
 
 describe('dlq list and status on RabbitMQ, which cannot enumerate its queues', () => {
   it('refuses dlq list without groups saying why, lists the groups --contracts names, and reports no lag', async () => {
     const prefix = `cliscope${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}-`;
     const env = { HERALD_BROKER: url, HERALD_TOPIC_PREFIX: prefix };
     const transport = withTopicPrefix(await transportFromUrl(url), prefix);
-    const router = createRouter({
-      transport,
-      group: 'billing',
-      source: '/t',
-      retry: false,
-      redelivery: false,
-    });
+    const router = deadLetteringRouter(transport);
     router.on(Charged, () => {
       throw new Error('card rejected');
     });
@@ -41,7 +34,7 @@ describe('dlq list and status on RabbitMQ, which cannot enumerate its queues', (
       );
       assert.match(bare.err(), /Give --group <group>/);
 
-      const fromContracts = captureIo({ ...env, HERALD_CONTRACTS: contracts });
+      const fromContracts = captureIo({ ...env, HERALD_CONTRACTS: contractsModule });
       assert.equal(await run(['dlq', 'list', '--json'], fromContracts), 0, fromContracts.err());
       assert.match(fromContracts.err(), /listing the groups --contracts names: billing/);
       const groups = JSON.parse(fromContracts.out()) as ErrorGroup[];
@@ -50,7 +43,7 @@ describe('dlq list and status on RabbitMQ, which cannot enumerate its queues', (
         [['billing', 1, 'card rejected']],
       );
 
-      const status = captureIo({ ...env, HERALD_CONTRACTS: contracts });
+      const status = captureIo({ ...env, HERALD_CONTRACTS: contractsModule });
       assert.equal(await run(['status'], status), 0, status.err());
       assert.match(status.out(), /dead letters {2}1 in 1 error group\(s\)\n {2}billing: 1/);
       assert.match(status.out(), /lag {11}not reported by rabbitmq/);

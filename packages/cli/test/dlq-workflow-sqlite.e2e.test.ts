@@ -1,4 +1,5 @@
 import { join } from 'node:path';
-import { dlqWorkflow, tempDir } from './dlq-workflow.ts';
+import { tempDir } from './cli-process.ts';
+import { dlqWorkflow } from './dlq-workflow.ts';
 
 dlqWorkflow({ name: 'embedded sqlite', url: `sqlite:${join(tempDir(), 'herald.db')}` });

@@ -7,7 +7,7 @@ import { run } from '../src/main.ts';
 import { buildOperatorEvent, CLI_SOURCE } from '../src/publish-event.ts';
 import { tapStream, type TapEvent } from '../src/tap.ts';
 import { captureIo, waitFor } from './capture-io.ts';
-import { tempDir } from './dlq-workflow.ts';
+import { tempDir } from './cli-process.ts';
 import { Charged } from './fixtures/contracts.ts';
 
 const contracts = join(import.meta.dirname, 'fixtures', 'contracts.ts');

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { createPublisher, createRouter, transportFromUrl, type ConsumerLag } from '@herald/core';
 import { run } from '../src/main.ts';
 import { captureIo, waitFor } from './capture-io.ts';
-import { tempDir } from './dlq-workflow.ts';
+import { tempDir } from './cli-process.ts';
 import { Charged } from './fixtures/contracts.ts';
 
 const contracts = join(import.meta.dirname, 'fixtures', 'contracts.ts');

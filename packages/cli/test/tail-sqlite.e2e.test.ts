@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { tempDir } from './dlq-workflow.ts';
+import { tempDir } from './cli-process.ts';
 import { tailWorkflow } from './tail-workflow.ts';
 
 tailWorkflow({

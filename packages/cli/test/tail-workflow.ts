@@ -1,36 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { waitFor } from './capture-io.ts';
+import { contractsModule, herald, heraldBin, repoRoot } from './cli-process.ts';
 import { Charged } from './fixtures/contracts.ts';
-
-const root = join(import.meta.dirname, '..', '..', '..');
-const bin = join(root, 'packages', 'cli', 'bin', 'herald.mjs');
-const contracts = join(import.meta.dirname, 'fixtures', 'contracts.ts');
 
 /** What the broker test checks after the tail stopped: that what it reported removed is gone. */
 export type AfterTail = (details: { group: string; stderr: string }) => Promise<void>;
-
-function herald(
-  env: NodeJS.ProcessEnv,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: root, env: { ...process.env, ...env } },
-      (error, stdout, stderr) => {
-        resolve({
-          code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
-          stdout,
-          stderr,
-        });
-      },
-    );
-  });
-}
 
 /**
  * `herald tail --json` (the real process) receives an event `herald publish` sent, prints it as one JSON line, and
@@ -40,9 +16,13 @@ export function tailWorkflow(broker: { name: string; url: string; afterTail?: Af
   describe(`herald tail and publish on ${broker.name}`, () => {
     it('tail --json prints a published event and stops cleanly on SIGTERM', async () => {
       const prefix = `clitail${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}-`;
-      const env = { HERALD_BROKER: broker.url, HERALD_TOPIC_PREFIX: prefix, HERALD_CONTRACTS: contracts };
-      const tail = spawn(process.execPath, [bin, 'tail', 'charges', '--json', '--type', Charged.type], {
-        cwd: root,
+      const env = {
+        HERALD_BROKER: broker.url,
+        HERALD_TOPIC_PREFIX: prefix,
+        HERALD_CONTRACTS: contractsModule,
+      };
+      const tail = spawn(process.execPath, [heraldBin, 'tail', 'charges', '--json', '--type', Charged.type], {
+        cwd: repoRoot,
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

@@ -53,14 +53,20 @@ const record = (topic: string, partition: number, size = 10): OutgoingRecord => 
   headers: new Map(),
 });
 
+/** A send queue on fake producers, with every producer it has made so far (a failed one is replaced). */
+function fakeQueue(maxBatchBytes = 1_000_000): { producers: FakeProducer[]; queue: SendQueue } {
+  const producers: FakeProducer[] = [];
+  const queue = new SendQueue(() => {
+    const p = new FakeProducer();
+    producers.push(p);
+    return p as unknown as Producer;
+  }, maxBatchBytes);
+  return { producers, queue };
+}
+
 describe('SendQueue', () => {
   it('keeps one request in flight and coalesces concurrent callers into it', async () => {
-    const producers: FakeProducer[] = [];
-    const queue = new SendQueue(() => {
-      const p = new FakeProducer();
-      producers.push(p);
-      return p as unknown as Producer;
-    }, 1_000_000);
+    const { producers, queue } = fakeQueue();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => queue.send([record('t', i % 2), record('t', i % 2)])),
     );
@@ -88,12 +94,7 @@ describe('SendQueue', () => {
   });
 
   it('rejects a failed request with HERALD_TRANSPORT and replaces the producer', async () => {
-    const producers: FakeProducer[] = [];
-    const queue = new SendQueue(() => {
-      const p = new FakeProducer();
-      producers.push(p);
-      return p as unknown as Producer;
-    }, 1_000_000);
+    const { producers, queue } = fakeQueue();
     await queue.send([record('t', 0)]);
     producers[0]!.failNext = true;
     await assert.rejects(() => queue.send([record('t', 0)]), { code: 'HERALD_TRANSPORT' });

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { z } from 'zod';
 import {
   createEvent,
   createRouter,
-  defineEvent,
   encodeEvent,
   HeraldError,
   idempotency,
@@ -14,14 +12,8 @@ import {
 } from '@herald/core';
 import { waitFor } from '@herald/core/testing';
 import { currentTransaction, postgresInbox, type PostgresInbox } from '../src/index.ts';
+import { OrderPlaced } from './events.ts';
 import { dropSchema, skipUnlessDatabase, testPool, uniqueSchema } from './helpers.ts';
-
-const OrderPlaced = defineEvent({
-  type: 'OrderPlaced',
-  topic: 'orders',
-  schema: z.object({ orderId: z.string(), amount: z.number().int() }),
-  key: (data) => data.orderId,
-});
 
 describe('postgres inbox', { skip: skipUnlessDatabase }, () => {
   let pool: pg.Pool;

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { z } from 'zod';
 import {
   createEvent,
   createRouter,
   decodeRecord,
-  defineEvent,
   encodeEvent,
   ErrorCodes,
   HeraldError,
@@ -24,20 +22,8 @@ import {
   type PostgresInbox,
   type PostgresOutbox,
 } from '../src/index.ts';
+import { OrderPlaced, PaymentSucceeded } from './events.ts';
 import { dropSchema, skipUnlessDatabase, testPool, uniqueSchema } from './helpers.ts';
-
-const OrderPlaced = defineEvent({
-  type: 'OrderPlaced',
-  topic: 'orders',
-  schema: z.object({ orderId: z.string(), amount: z.number().int() }),
-  key: (data) => data.orderId,
-});
-const PaymentSucceeded = defineEvent({
-  type: 'PaymentSucceeded',
-  topic: 'payments',
-  schema: z.object({ orderId: z.string(), amount: z.number().int() }),
-  key: (data) => data.orderId,
-});
 
 describe('postgresUnitOfWork', { skip: skipUnlessDatabase }, () => {
   let pool: pg.Pool;

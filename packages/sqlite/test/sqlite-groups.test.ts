@@ -1,26 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Assignment, MemberInfo, OwnedPartition } from '@herald/core';
-import { SqliteLogStore, type SqliteLogStoreOptions } from '../src/index.ts';
 import { record } from './fixtures/records.ts';
-import { tempDb } from './fixtures/temp-db.ts';
+import { logStores } from './fixtures/log-stores.ts';
 
-const cleanups: (() => unknown)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-function open(options: Partial<SqliteLogStoreOptions> = {}, path?: string): SqliteLogStore {
-  let dbPath = path;
-  if (dbPath === undefined) {
-    const db = tempDb();
-    cleanups.push(db.remove);
-    dbPath = db.path;
-  }
-  const store = new SqliteLogStore({ path: dbPath, ...options });
-  cleanups.push(() => store.close());
-  return store;
-}
+const { open } = logStores();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const member = (memberId: string, topics = ['orders'], group = 'billing'): MemberInfo => ({

@@ -1,26 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { partitionFor, type TransportRecord } from '@herald/core';
-import { sqlite, SqliteLogStore, type SqliteLogStoreOptions } from '../src/index.ts';
+import { sqlite, type SqliteLogStoreOptions } from '../src/index.ts';
 import { record } from './fixtures/records.ts';
+import { logStores } from './fixtures/log-stores.ts';
 import { tempDb } from './fixtures/temp-db.ts';
 
-const cleanups: (() => unknown)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-function open(options: Partial<SqliteLogStoreOptions> = {}, path?: string): SqliteLogStore {
-  let dbPath = path;
-  if (dbPath === undefined) {
-    const db = tempDb();
-    cleanups.push(db.remove);
-    dbPath = db.path;
-  }
-  const store = new SqliteLogStore({ path: dbPath, ...options });
-  cleanups.push(() => store.close());
-  return store;
-}
+const { open, onCleanup } = logStores();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ids = (records: readonly { attributes: Readonly<Record<string, string>> }[]) =>
@@ -217,9 +203,9 @@ describe('sqlite transport: options', () => {
 
   it('builds a persistent, cross-process transport with every capability', async () => {
     const db = tempDb();
-    cleanups.push(db.remove);
+    onCleanup(db.remove);
     const transport = sqlite({ path: db.path, durability: 'D2' });
-    cleanups.push(() => transport.close());
+    onCleanup(() => transport.close());
     assert.equal(transport.name, 'sqlite');
     assert.equal(transport.capabilities.persistent, true);
     assert.equal(transport.capabilities.crossProcess, true);

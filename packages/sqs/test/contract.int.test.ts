@@ -18,24 +18,20 @@ const connectionFault = {
     'HTTP requests hold no connection to drop, and the in-process emulator loses its queues on a restart',
 };
 
-describe('sqs, FIFO topics and queues', () => {
-  runContractSuite({
-    name: 'sqs (fifo)',
-    create: () => testTransport({ fifo: true }),
-    childModule: fileURLToPath(new URL('./sqs-test-settings.ts', import.meta.url)),
-    rebalanceMs: 300,
-    timeoutMs: 15_000,
-    connectionFault,
+/** The contract suite on FIFO or standard topics and queues, its crash-test child started from `childFile`. */
+function sqsContract(fifo: boolean, childFile: string): void {
+  const kind = fifo ? 'fifo' : 'standard';
+  describe(`sqs, ${fifo ? 'FIFO' : 'standard'} topics and queues`, () => {
+    runContractSuite({
+      name: `sqs (${kind})`,
+      create: () => testTransport({ fifo }),
+      childModule: fileURLToPath(new URL(childFile, import.meta.url)),
+      rebalanceMs: 300,
+      timeoutMs: 15_000,
+      connectionFault,
+    });
   });
-});
+}
 
-describe('sqs, standard topics and queues', () => {
-  runContractSuite({
-    name: 'sqs (standard)',
-    create: () => testTransport({ fifo: false }),
-    childModule: fileURLToPath(new URL('./contract-child-standard.ts', import.meta.url)),
-    rebalanceMs: 300,
-    timeoutMs: 15_000,
-    connectionFault,
-  });
-});
+sqsContract(true, './sqs-test-settings.ts');
+sqsContract(false, './contract-child-standard.ts');

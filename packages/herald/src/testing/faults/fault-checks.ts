@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { configError } from '../../errors.ts';
 import { memory } from '../../memory/memory-transport.ts';
 import type { Transport } from '../../transport.ts';
-import type { FaultKind, FaultOptions } from './fault-options.ts';
+import { emptyFaultCounts, type FaultKind, type FaultOptions } from './fault-options.ts';
 import { withFaults, type FaultyTransport } from './fault-transport.ts';
 
 /**
@@ -64,15 +64,7 @@ export async function checkUnderFaults<Outcome>(
   const fresh = options.transport ?? (() => memory());
   const expected = await scenario(withFaults(fresh(), { seed: firstSeed }));
   const seeds: number[] = [];
-  const injected: Record<FaultKind, number> = {
-    duplicate: 0,
-    'crash-before-ack': 0,
-    'ack-error': 0,
-    reorder: 0,
-    delay: 0,
-    'publish-error': 0,
-    'publish-lost-ack': 0,
-  };
+  const injected = emptyFaultCounts();
   for (let run = 0; run < runs; run++) {
     const seed = firstSeed + run;
     seeds.push(seed);

@@ -4,6 +4,19 @@ import { configError } from '../../errors.ts';
 export type FaultKind =
   'duplicate' | 'crash-before-ack' | 'ack-error' | 'reorder' | 'delay' | 'publish-error' | 'publish-lost-ack';
 
+/** A fresh count of zero for every {@link FaultKind}: each call returns a new object the caller may mutate. */
+export function emptyFaultCounts(): Record<FaultKind, number> {
+  return {
+    duplicate: 0,
+    'crash-before-ack': 0,
+    'ack-error': 0,
+    reorder: 0,
+    delay: 0,
+    'publish-error': 0,
+    'publish-lost-ack': 0,
+  };
+}
+
 /**
  * How often each fault is injected: a probability in [0, 1] per delivery (or per publish call). Every decision
  * is drawn from `seed` and the event's id, so the same seed injects the same faults into the same events, in

@@ -9,6 +9,7 @@ import type {
 } from '../../transport.ts';
 import { roll } from './fault-dice.ts';
 import {
+  emptyFaultCounts,
   resolveFaultOptions,
   type FaultKind,
   type FaultOptions,
@@ -258,15 +259,7 @@ export function withFaults(transport: Transport, faultOptions: FaultOptions = {}
   }
 
   const counts = (): Record<FaultKind, number> => {
-    const result: Record<FaultKind, number> = {
-      duplicate: 0,
-      'crash-before-ack': 0,
-      'ack-error': 0,
-      reorder: 0,
-      delay: 0,
-      'publish-error': 0,
-      'publish-lost-ack': 0,
-    };
+    const result = emptyFaultCounts();
     for (const fault of injected) result[fault.kind]++;
     return result;
   };
