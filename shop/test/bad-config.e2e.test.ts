@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO_ROOT } from '../src/runtime/config.ts';
+import { isolatedShopEnv } from './e2e/npm-start.ts';
 
 /**
  * Issue 9 item 4: a bad option fails `npm start` at start-up, with exit code 1 and a message naming the option
@@ -20,19 +21,7 @@ function start(env: Record<string, string>): Promise<{ code: number | null; outp
       ['--conditions=@herald/source', '--import', 'tsx', 'shop/src/start.ts'],
       {
         cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          HERALD_DATA_DIR: dataDir,
-          HERALD_BROKER: '',
-          HERALD_TOPIC_PREFIX: '',
-          DATABASE_URL: '',
-          PORT: '0',
-          PAYMENT_PORT: '0',
-          INVENTORY_PORT: '0',
-          NOTIFICATION_PORT: '0',
-          OTEL_SDK_DISABLED: 'true',
-          ...env,
-        },
+        env: { ...isolatedShopEnv(dataDir), ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -54,6 +54,25 @@ export async function waitFor<T>(
 const BANNER_LINE = /^ {2}(\S+-service) +(http:\/\/\S+) +\(pid (\d+)\)$/gm;
 
 /**
+ * The environment of a shop started by a test: `dataDir` for state and the embedded broker, free ports, no
+ * broker URL, topic prefix or database from the caller's environment, and no OpenTelemetry export.
+ */
+export function isolatedShopEnv(dataDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    HERALD_DATA_DIR: dataDir,
+    HERALD_BROKER: '',
+    HERALD_TOPIC_PREFIX: '',
+    DATABASE_URL: '',
+    PORT: '0',
+    PAYMENT_PORT: '0',
+    INVENTORY_PORT: '0',
+    NOTIFICATION_PORT: '0',
+    OTEL_SDK_DISABLED: 'true',
+  };
+}
+
+/**
  * Runs `npm start` on a fresh data folder and free ports; resolves once its banner is printed. `env` overrides
  * the environment it is given (the console test turns tracing on; the console is off unless asked for).
  */
@@ -62,16 +81,7 @@ export async function npmStart(env: NodeJS.ProcessEnv = {}): Promise<Running> {
   const npm = spawn('npm', ['start'], {
     cwd: REPO_ROOT,
     env: {
-      ...process.env,
-      HERALD_DATA_DIR: dataDir,
-      HERALD_BROKER: '',
-      HERALD_TOPIC_PREFIX: '',
-      DATABASE_URL: '',
-      PORT: '0',
-      PAYMENT_PORT: '0',
-      INVENTORY_PORT: '0',
-      NOTIFICATION_PORT: '0',
-      OTEL_SDK_DISABLED: 'true',
+      ...isolatedShopEnv(dataDir),
       LOG_LEVEL: 'warn',
       HERALD_READY_TIMEOUT_MS: '150000',
       HERALD_CONSOLE: 'off',
