@@ -1,6 +1,5 @@
 import {
   OrderCancelled,
-  OrderConfirmed,
   OrderPlaced,
   reasons,
   SERVICES,
@@ -12,7 +11,7 @@ import {
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { interopRouterOptions, type PlainJsonInterop } from '../runtime/plain-json-interop.ts';
-import type { OrderOutcome } from '../runtime/order-outcome.ts';
+import { recordConfirmations, type OrderOutcome } from '../runtime/order-outcome.ts';
 import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
 import { inventoryStores, type StockLevel } from './store.ts';
 
@@ -78,15 +77,7 @@ export async function inventoryService(options: ServiceOptions & PlainJsonIntero
   });
 
   // The saga settles each order once; remembering how lets a cancellation of a confirmed order be refused.
-  router.on(OrderConfirmed, async (event, context) => {
-    if (!fromOrderService(event, log, context)) return;
-    let refusedBy: OrderOutcome | undefined;
-    await storage.handle(context.group, event, async ({ store }) => {
-      const standing = await store.settle(event.data.orderId, 'confirmed');
-      if (standing !== 'confirmed') refusedBy = standing;
-    });
-    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
-  });
+  recordConfirmations(router, storage, log);
 
   router.on(OrderCancelled, async (event, context) => {
     if (!fromOrderService(event, log, context)) return;

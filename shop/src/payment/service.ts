@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { configError } from '@herald/core';
 import {
   OrderCancelled,
-  OrderConfirmed,
   OrderPlaced,
   parseAmountToCents,
   PaymentCompleted,
@@ -14,7 +13,7 @@ import {
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { interopRouterOptions, type PlainJsonInterop } from '../runtime/plain-json-interop.ts';
-import type { OrderOutcome } from '../runtime/order-outcome.ts';
+import { recordConfirmations, type OrderOutcome } from '../runtime/order-outcome.ts';
 import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
 import { PaymentFaults, PaymentProviderUnavailable } from './faults.ts';
 import { paymentStores } from './store.ts';
@@ -88,15 +87,7 @@ export async function paymentService(options: PaymentServiceOptions) {
   });
 
   // The saga settles each order once; remembering how lets a cancellation of a confirmed order be refused.
-  router.on(OrderConfirmed, async (event, context) => {
-    if (!fromOrderService(event, log, context)) return;
-    let refusedBy: OrderOutcome | undefined;
-    await storage.handle(context.group, event, async ({ store }) => {
-      const standing = await store.settle(event.data.orderId, 'confirmed');
-      if (standing !== 'confirmed') refusedBy = standing;
-    });
-    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
-  });
+  recordConfirmations(router, storage, log);
 
   router.on(OrderCancelled, async (event, context) => {
     if (!fromOrderService(event, log, context)) return;

@@ -1,5 +1,10 @@
 import type { Queryable } from '@herald/postgres';
+import type { Router } from '@herald/core';
 import type { SqliteDatabase } from '@herald/sqlite';
+import { OrderConfirmed } from '../contracts/index.ts';
+import type { Logger } from './logger.ts';
+import type { ServiceStorage } from './storage.ts';
+import { fromOrderService, refuseSettled } from './trusted-source.ts';
 
 /** How the order saga settles an order, once: `OrderConfirmed` or `OrderCancelled`. */
 export type OrderOutcome = 'confirmed' | 'cancelled';
@@ -72,4 +77,25 @@ export function postgresOrderOutcomes(q: Queryable, schema: string): OrderOutcom
       return standing.rows[0]!.outcome;
     },
   };
+}
+
+/**
+ * Registers the `OrderConfirmed` handler of a consumer that only remembers the outcome (payment, inventory):
+ * from the order service only; `confirmed` recorded with the inbox record in one unit of work, or, when the order
+ * already stands cancelled, the confirmation refused, logged and counted (`refuseSettled`) once committed.
+ */
+export function recordConfirmations<S extends OrderOutcomeStore>(
+  router: Router,
+  storage: ServiceStorage<S>,
+  log: Logger,
+): void {
+  router.on(OrderConfirmed, async (event, context) => {
+    if (!fromOrderService(event, log, context)) return;
+    let refusedBy: OrderOutcome | undefined;
+    await storage.handle(context.group, event, async ({ store }) => {
+      const standing = await store.settle(event.data.orderId, 'confirmed');
+      if (standing !== 'confirmed') refusedBy = standing;
+    });
+    if (refusedBy !== undefined) refuseSettled(event, refusedBy, log, context);
+  });
 }
