@@ -16,8 +16,11 @@ export function groupCases(c: ContractContext): void {
       subscribe(t, uniqueName('gb'), topic, acking(b)).ready,
     ]);
     await publishPings(t, topic, ['x', 'y', 'z'], 5);
-    await waitFor(() => a.length >= 15 && b.length >= 15, timeoutMs, 'both groups');
-    for (const got of [a, b]) assert.equal(new Set(got.map((r) => r.event.id)).size, 15);
+    // At least once: a group may see a record twice (an SQS visibility timeout under load), never miss one.
+    const ids = (got: Received[]) => new Set(got.map((r) => r.event.id));
+    await waitFor(() => ids(a).size >= 15 && ids(b).size >= 15, timeoutMs, 'both groups');
+    assert.equal(ids(a).size, 15, 'group a got every event, and only those');
+    assert.deepEqual([...ids(b)].sort(), [...ids(a)].sort(), 'both groups got the same events');
   });
 
   it("shares a group's events among competing consumers", async () => {
