@@ -29,7 +29,7 @@ describe('shop in one process on memory()', () => {
         order = await shop.order.getOrder(orderId);
         return order !== undefined && order.status !== 'PENDING';
       },
-      5000,
+      15_000,
       `order ${orderId} to settle`,
     );
     return order!;
@@ -87,7 +87,7 @@ describe('shop in one process on memory()', () => {
     assert.match(order.reason!, /^payment declined: amount 5996\.00 exceeds the limit of 5000\.00$/);
     await waitFor(
       async () => (await shop.inventory.store.reservation(orderId))?.status === 'released',
-      5000,
+      15_000,
       'release',
     );
     assert.equal((await shop.inventory.store.level('LT-404'))!.available, 25);
@@ -100,7 +100,11 @@ describe('shop in one process on memory()', () => {
     const order = await settled(orderId);
     assert.equal(order.status, 'CANCELLED');
     assert.equal(order.reason, 'out of stock: LE-707 (requested 6, available 5)');
-    await waitFor(async () => (await shop.payment.store.get(orderId))?.status === 'refunded', 5000, 'refund');
+    await waitFor(
+      async () => (await shop.payment.store.get(orderId))?.status === 'refunded',
+      15_000,
+      'refund',
+    );
     const ledger = (await shop.payment.store.ledger()).filter((e) => e.orderId === orderId);
     assert.deepEqual(
       ledger.map((e) => [e.kind, e.amountCents]),
