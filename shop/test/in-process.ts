@@ -88,8 +88,12 @@ export function makePayment(
     ...options,
   });
 }
-export function makeInventory(transport: Transport, database: Database = testDatabase()) {
-  return inventoryService({ database, transport, ...fast });
+export function makeInventory(
+  transport: Transport,
+  database: Database = testDatabase(),
+  options: { initialStock?: number } = {},
+) {
+  return inventoryService({ database, transport, ...fast, ...options });
 }
 export function makeNotification(
   transport: Transport,

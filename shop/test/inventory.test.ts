@@ -3,7 +3,8 @@ import { after, describe, it } from 'node:test';
 import { memory, type Transport } from '@herald/core';
 import { waitFor } from '@herald/core/testing';
 import { CATALOGUE, OrderCancelled, OrderPlaced, SERVICES } from '../src/contracts/index.ts';
-import { makeInventory, observe, publisherAs } from './in-process.ts';
+import { initialStockFrom } from '../src/runtime/config.ts';
+import { makeInventory, observe, publisherAs, testDatabase } from './in-process.ts';
 
 const closers: (() => Promise<void>)[] = [];
 after(async () => {
@@ -49,6 +50,22 @@ describe('inventory service', () => {
       (await t.inventory.store.levels()).map((l) => [l.sku, l.available]),
       [...CATALOGUE].sort((a, b) => a.sku.localeCompare(b.sku)).map((p) => [p.sku, p.initialStock]),
     );
+  });
+
+  it('is seeded with INVENTORY_INITIAL_STOCK units of every SKU when it is set, and refuses a bad value', async () => {
+    const transport = memory();
+    const inventory = await makeInventory(transport, testDatabase(), { initialStock: 1_000_000 });
+    closers.push(async () => {
+      await inventory.close();
+      await transport.close();
+    });
+    const levels = await inventory.store.levels();
+    assert.equal(levels.length, CATALOGUE.length);
+    for (const level of levels) assert.deepEqual([level.available, level.initial], [1_000_000, 1_000_000]);
+    assert.equal(initialStockFrom({}), undefined);
+    assert.equal(initialStockFrom({ INVENTORY_INITIAL_STOCK: '250000' }), 250_000);
+    for (const bad of ['0', '-5', '1.5', '1e6', 'lots', '1000000001'])
+      assert.throws(() => initialStockFrom({ INVENTORY_INITIAL_STOCK: bad }), /INVENTORY_INITIAL_STOCK/, bad);
   });
 
   it('reserves all items or none', async () => {

@@ -28,7 +28,9 @@ function bySku(items: readonly StockLine[]): StockLine[] {
  * refused, logged and counted), and never lets stock go below zero (checked in code and by
  * the table's constraints). Each change is one transaction with its inbox record and its event.
  */
-export async function inventoryService(options: ServiceOptions & PlainJsonInterop) {
+export async function inventoryService(
+  options: ServiceOptions & PlainJsonInterop & { readonly initialStock?: number },
+) {
   const acceptPlainJson = options.acceptPlainJson ?? false;
   const log = options.log ?? silentLogger;
   const plumbing = await eventPlumbing({
@@ -36,7 +38,7 @@ export async function inventoryService(options: ServiceOptions & PlainJsonIntero
     ...SERVICES.inventory,
     log,
     router: interopRouterOptions(options),
-    stores: inventoryStores,
+    stores: inventoryStores(options.initialStock),
   });
   const { storage, router } = plumbing;
 

@@ -1,6 +1,6 @@
 import type { Queryable } from '@herald/postgres';
 import type { SqliteDatabase } from '@herald/sqlite';
-import { CATALOGUE, type StockLine } from '../contracts/index.ts';
+import { CATALOGUE, type Product, type StockLine } from '../contracts/index.ts';
 import {
   createPostgresOrderOutcomes,
   postgresOrderOutcomes,
@@ -54,7 +54,10 @@ const toReservation = (row: ReservationRow): Reservation => ({
   items: typeof row.items === 'string' ? (JSON.parse(row.items) as StockLine[]) : row.items,
 });
 
-function sqliteInventoryStore(db: SqliteDatabase): InventoryStore {
+function sqliteInventoryStore(
+  db: SqliteDatabase,
+  initialStock: (product: Product) => number,
+): InventoryStore {
   db.exec(`
     CREATE TABLE IF NOT EXISTS stock (
       sku TEXT PRIMARY KEY,
@@ -74,7 +77,7 @@ function sqliteInventoryStore(db: SqliteDatabase): InventoryStore {
     'INSERT OR IGNORE INTO stock (sku, initial, available, reserved) VALUES (?, ?, ?, 0)',
   );
   db.transaction(() => {
-    for (const product of CATALOGUE) seed.run(product.sku, product.initialStock, product.initialStock);
+    for (const product of CATALOGUE) seed.run(product.sku, initialStock(product), initialStock(product));
   })();
   const level = db.prepare<[string], StockLevel>(
     'SELECT sku, initial, available, reserved FROM stock WHERE sku = ?',
@@ -159,12 +162,18 @@ function postgresInventoryStore(q: Queryable, schema: string, inTransaction: boo
   };
 }
 
-/** The inventory service's tables on SQLite and on PostgreSQL. */
-export const inventoryStores: StoreBackends<InventoryStore> = {
-  sqlite: sqliteInventoryStore,
-  async postgresSchema(client, schema) {
-    const s = `"${schema}"`;
-    await client.query(`
+/**
+ * The inventory service's tables on SQLite and on PostgreSQL. A new store is seeded with `initialStock` units
+ * of every SKU when given (`INVENTORY_INITIAL_STOCK`: benchmarks and load tests need more than a shop's
+ * shelves), else with the catalogue's; an existing store keeps its stock.
+ */
+export const inventoryStores = (initialStock?: number): StoreBackends<InventoryStore> => {
+  const stockOf = (product: Product) => initialStock ?? product.initialStock;
+  return {
+    sqlite: (db) => sqliteInventoryStore(db, stockOf),
+    async postgresSchema(client, schema) {
+      const s = `"${schema}"`;
+      await client.query(`
       CREATE TABLE IF NOT EXISTS ${s}.stock (
         sku text PRIMARY KEY,
         initial integer NOT NULL,
@@ -179,14 +188,15 @@ export const inventoryStores: StoreBackends<InventoryStore> = {
         updated_at timestamptz NOT NULL
       );
     `);
-    await createPostgresOrderOutcomes(client, schema);
-    // Seeds only SKUs not there yet: a restart keeps the stock as it is.
-    await client.query(
-      `INSERT INTO ${s}.stock (sku, initial, available, reserved)
+      await createPostgresOrderOutcomes(client, schema);
+      // Seeds only SKUs not there yet: a restart keeps the stock as it is.
+      await client.query(
+        `INSERT INTO ${s}.stock (sku, initial, available, reserved)
        SELECT sku, stock, stock, 0 FROM unnest($1::text[], $2::integer[]) AS catalogue (sku, stock)
        ON CONFLICT (sku) DO NOTHING`,
-      [CATALOGUE.map((p) => p.sku), CATALOGUE.map((p) => p.initialStock)],
-    );
-  },
-  postgres: postgresInventoryStore,
+        [CATALOGUE.map((p) => p.sku), CATALOGUE.map(stockOf)],
+      );
+    },
+    postgres: postgresInventoryStore,
+  };
 };

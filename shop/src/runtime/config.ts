@@ -38,3 +38,17 @@ export function acceptPlainJsonFrom(env: NodeJS.ProcessEnv): boolean {
   if (text === '1' || text === 'true') return true;
   throw configError('HERALD_ACCEPT_PLAIN_JSON', '1, true, 0 or false', text);
 }
+
+/**
+ * Reads `INVENTORY_INITIAL_STOCK`: the units of every SKU a new inventory store is seeded with (benchmarks and
+ * load tests order far more than the catalogue's shelves hold). Unset or empty: the catalogue's stock. Throws
+ * `HERALD_CONFIG` naming the variable for anything but an integer from 1 to 1,000,000,000.
+ */
+export function initialStockFrom(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.INVENTORY_INITIAL_STOCK;
+  if (text === undefined || text === '') return undefined;
+  const units = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(units) || units < 1 || units > 1_000_000_000)
+    throw configError('INVENTORY_INITIAL_STOCK', 'an integer from 1 to 1000000000', text);
+  return units;
+}
