@@ -1,8 +1,8 @@
 import type { Variant } from './protocol.ts';
 
 /** The benchmarks of shared/benchmarks.md that `npm run bench` runs. */
-export type SuiteId = 'b1' | 'b2' | 'b3' | 'b5';
-export const SUITES: readonly SuiteId[] = ['b1', 'b2', 'b3', 'b5'];
+export type SuiteId = 'b1' | 'b2' | 'b3' | 'b5' | 'b6';
+export const SUITES: readonly SuiteId[] = ['b1', 'b2', 'b3', 'b5', 'b6'];
 
 export interface Options {
   readonly suites: readonly SuiteId[];
@@ -31,13 +31,15 @@ export interface Options {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --suite LIST     comma-separated: b1, b2, b3, b5 or all (default all)
+  --suite LIST     comma-separated: b1, b2, b3, b5, b6 or all (default all)
                      b1: the embedded transport across processes (sqlite) vs raw SQLite, BullMQ, JetStream
                      b2: the Kafka transport vs raw @platformatic/kafka and kafkajs (needs the broker of
                          scripts/kafka/broker.sh on 127.0.0.1:19092; the bench does not start it)
                      b3: the RabbitMQ and NATS JetStream transports vs raw amqplib and nats.js
                      b5: tracing cost: Herald's publisher and router on the sqlite transport (D1), with the
                          OpenTelemetry SDK (100% sampling, batch processor) vs untraced
+                     b6: the whole shop (four services, full saga) over HTTP on sqlite, Kafka, RabbitMQ and
+                         NATS: confirmed orders/s under an overload, order→outcome p50/p99 at 200/s, memory
   --count N        b1, b3, b5: events per throughput trial (default b1 100000, b3 20000, b5 20000);
                    b2: events per consume trial (default 100000), batch trials get N/4, single-publish N/100
                    (env BENCH_COUNT)

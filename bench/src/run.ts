@@ -14,6 +14,7 @@ import { runB1 } from './suite-b1.ts';
 import { runB2 } from './suite-b2.ts';
 import { runB3 } from './suite-b3.ts';
 import { runB5 } from './suite-b5.ts';
+import { runB6 } from './suite-b6.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
@@ -23,6 +24,7 @@ const RUNNERS: Record<SuiteId, (ctx: SuiteContext) => Promise<SuiteOutcome>> = {
   b2: runB2,
   b3: runB3,
   b5: runB5,
+  b6: runB6,
 };
 
 async function main(): Promise<void> {
