@@ -18,6 +18,7 @@ describe('rabbitmq options', () => {
       publishTimeoutMs: 30_000,
       connectAttempts: 3,
       connectionName: 'herald',
+      tls: undefined,
     });
   });
 
