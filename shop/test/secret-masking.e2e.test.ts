@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { removePrefixedTopology } from '../../packages/rabbitmq/test/prefixed-topology.ts';
 import { SERVICES } from '../src/contracts/index.ts';
 import { REPO_ROOT } from '../src/runtime/config.ts';
 import { RABBITMQ_URL, rabbitmqEngine } from './e2e/engines.ts';
@@ -105,7 +104,7 @@ describe('passwords in broker and database URLs are masked everywhere', { skip }
     if (skip !== undefined) return;
     await rabbitmqctl('delete_user', USER).catch(() => undefined);
     if (database !== undefined) await dropRunDatabase(database.name);
-    await removePrefixedTopology(RABBITMQ_URL, PREFIX);
+    await rabbitmqEngine.cleanUp(PREFIX);
   });
 
   it('in start-up output, /metrics, health, the console API and herald status', async () => {
@@ -117,7 +116,8 @@ describe('passwords in broker and database URLs are masked everywhere', { skip }
     const broker = new URL(RABBITMQ_URL);
     broker.username = USER;
     broker.password = BROKER_PASSWORD;
-    broker.search = '?partitions=2';
+    // The partition count the engine's clean-up removes.
+    broker.search = new URL(rabbitmqEngine.brokerUrl('')).search;
     const env = {
       HERALD_BROKER: broker.toString(),
       HERALD_TOPIC_PREFIX: PREFIX,
