@@ -72,11 +72,14 @@ export async function contracts(globals: GlobalOptions, io: Io): Promise<Map<str
   return specifier === undefined || specifier === '' ? new Map() : loadContracts(specifier);
 }
 
-/** An error as one line for stderr: its code and message (never a URL's password: core redacts its own). */
+/**
+ * An error as one line for stderr: its code and message, with the credentials of any URL in it masked (core masks
+ * its own; a driver's message passes through here too).
+ */
 export function describe(error: unknown): string {
-  if (error instanceof HeraldError) return `${error.code}: ${error.message}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
+  if (error instanceof HeraldError) return redactUrl(`${error.code}: ${error.message}`);
+  if (error instanceof Error) return redactUrl(error.message);
+  return redactUrl(String(error));
 }
 
 /** Parses a positive integer option; a usage error otherwise. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createPublisher, transportFromUrl, withTopicPrefix } from '@herald/core';
+import { removePrefixedTopology } from '../../rabbitmq/test/prefixed-topology.ts';
 import type { ErrorGroup } from '../src/dead-letter-ops.ts';
 import { run } from '../src/main.ts';
 import { captureIo, waitFor } from './capture-io.ts';
@@ -54,6 +55,8 @@ describe('dlq list and status on RabbitMQ, which cannot enumerate its queues', (
     } finally {
       await router.close();
       await transport.close();
+      const removed = await removePrefixedTopology(url, prefix);
+      assert.ok(removed.queues.length > 0, `the run's queues (prefix ${prefix}) were found and deleted`);
     }
   });
 });

@@ -10,7 +10,12 @@ import { Charged } from './fixtures/contracts.ts';
  * The CLI's dead-letter workflow end to end through the real `herald` process on `broker`: list grouped, show, a
  * rejected and an accepted edit, replay of an error group, discard.
  */
-export function dlqWorkflow(broker: { name: string; url: string }): void {
+export function dlqWorkflow(broker: {
+  name: string;
+  url: string;
+  /** Deletes what the run declared under its prefix, once everything closed. */
+  removeTopology?: (prefix: string) => Promise<unknown>;
+}): void {
   describe(`herald dlq workflow on ${broker.name}`, () => {
     it('lists grouped by error, validates an edit, replays a group, discards', async () => {
       const prefix = `clie2e${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}-`;
@@ -126,6 +131,7 @@ export function dlqWorkflow(broker: { name: string; url: string }): void {
       } finally {
         await router.close();
         await transport.close();
+        await broker.removeTopology?.(prefix);
       }
     });
   });

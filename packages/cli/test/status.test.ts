@@ -91,3 +91,19 @@ describe('herald status (sqlite)', () => {
     assert.match(memoryIo.out(), /lag {11}not reported by memory/);
   });
 });
+
+describe('herald status with a broker it cannot use', () => {
+  it('reports the failure without the URL password, whether the URL or the connection fails', async () => {
+    for (const broker of [
+      'amqp://app:secretpw@127.0.0.1:1?connectAttempts=1',
+      'amqp://app:secretpw@127.0.0.1:5672?prefetch=lots',
+      'nats://app:secretpw@127.0.0.1:1',
+    ]) {
+      const io = captureIo({});
+      const code = await run(['status', '--broker', broker, '--group', 'billing', '--topic', 'charges'], io);
+      assert.notEqual(code, 0, `${broker}: ${io.out()}`);
+      assert.match(io.err(), /^herald: /);
+      assert.doesNotMatch(`${io.out()}${io.err()}`, /secretpw/, broker);
+    }
+  });
+});

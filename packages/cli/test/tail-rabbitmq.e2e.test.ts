@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { connect } from 'amqplib';
+import { removePrefixedTopology } from '../../rabbitmq/test/prefixed-topology.ts';
 import { tailWorkflow } from './tail-workflow.ts';
 
 const url = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -24,4 +25,5 @@ tailWorkflow({
       await connection.close();
     }
   },
+  removeTopology: (prefix) => removePrefixedTopology(url, prefix),
 });

@@ -12,7 +12,13 @@ export type AfterTail = (details: { group: string; stderr: string }) => Promise<
  * `herald tail --json` (the real process) receives an event `herald publish` sent, prints it as one JSON line, and
  * stops with exit code 0 on SIGTERM, saying what it removed from the broker or left there.
  */
-export function tailWorkflow(broker: { name: string; url: string; afterTail?: AfterTail }): void {
+export function tailWorkflow(broker: {
+  name: string;
+  url: string;
+  afterTail?: AfterTail;
+  /** Deletes what the run declared under its prefix (the topic's exchange…), once the tail stopped. */
+  removeTopology?: (prefix: string) => Promise<unknown>;
+}): void {
   describe(`herald tail and publish on ${broker.name}`, () => {
     it('tail --json prints a published event and stops cleanly on SIGTERM', async () => {
       const prefix = `clitail${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}-`;
@@ -67,7 +73,11 @@ export function tailWorkflow(broker: { name: string; url: string; afterTail?: Af
         assert.doesNotMatch(stderr, /could not remove/);
         await broker.afterTail?.({ group: `${prefix}${group}`, stderr });
       } finally {
-        if (tail.exitCode === null) tail.kill('SIGKILL');
+        if (tail.exitCode === null) {
+          tail.kill('SIGKILL');
+          await exited;
+        }
+        await broker.removeTopology?.(prefix);
       }
     });
   });

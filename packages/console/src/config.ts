@@ -53,6 +53,22 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
+/**
+ * Throws `HERALD_CONFIG` (`details.option: 'HERALD_CONSOLE_TOKEN'`) when `host` is not a loopback address and no
+ * token is set: admin actions (replay, edit, discard, fault toggles) are never open to the network. Checked by
+ * {@link consoleConfigFromEnv} and again by `startConsole`, for a configuration built in code.
+ */
+export function assertAdminProtected(host: string, token: string | undefined): void {
+  if (token !== undefined || isLoopback(host)) return;
+  throw new HeraldError(
+    ErrorCodes.CONFIG,
+    `HERALD_CONSOLE_TOKEN is required when HERALD_CONSOLE_HOST (${host}) is not a loopback address: admin ` +
+      'actions (replay, edit, discard, fault switches) must not be open to the network. Set a token of at ' +
+      'least 16 characters, or bind to 127.0.0.1.',
+    { permanent: true, details: { option: 'HERALD_CONSOLE_TOKEN', host } },
+  );
+}
+
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
@@ -102,14 +118,7 @@ export function consoleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Cons
   const token = env.HERALD_CONSOLE_TOKEN || undefined;
   if (token !== undefined && token.length < 16)
     throw configError('HERALD_CONSOLE_TOKEN', 'at least 16 characters', `${token.length} characters`);
-  if (!isLoopback(host) && token === undefined)
-    throw new HeraldError(
-      ErrorCodes.CONFIG,
-      `HERALD_CONSOLE_TOKEN is required when HERALD_CONSOLE_HOST (${host}) is not a loopback address: admin ` +
-        'actions (replay, edit, discard, fault switches) must not be open to the network. Set a token of at ' +
-        'least 16 characters, or bind to 127.0.0.1.',
-      { permanent: true, details: { option: 'HERALD_CONSOLE_TOKEN', host } },
-    );
+  assertAdminProtected(host, token);
   const traceUrl = env.HERALD_CONSOLE_TRACE_URL || undefined;
   if (traceUrl !== undefined && !traceUrl.includes('{traceId}'))
     throw configError('HERALD_CONSOLE_TRACE_URL', 'a URL containing {traceId}', traceUrl);

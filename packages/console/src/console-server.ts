@@ -8,7 +8,7 @@ import {
 } from '@herald/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminGuard } from './admin-guard.ts';
-import type { ConsoleConfig } from './config.ts';
+import { assertAdminProtected, type ConsoleConfig } from './config.ts';
 import { LiveEvents } from './live-events.ts';
 import { assetRoutes } from './routes/assets.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
@@ -49,6 +49,8 @@ export async function startConsole(
   config: ConsoleConfig,
   options: StartConsoleOptions = {},
 ): Promise<RunningConsole> {
+  // The environment's reader checks this too; a configuration built in code must not skip it.
+  assertAdminProtected(config.host, config.token);
   const definitions = await definitionsOf(config);
   const topics = [...new Set([...[...definitions.values()].map((d) => d.topic), ...config.topics])].sort();
   const raw = await transportFromUrl(config.broker, {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { consoleConfigFromEnv, DEFAULT_CONSOLE_PORT, isLoopback, parseServices } from '../src/config.ts';
+import { startConsole } from '../src/console-server.ts';
 
 describe('consoleConfigFromEnv', () => {
   it('binds to loopback on port 3100 by default, the embedded log of the data folder', () => {
@@ -26,6 +27,18 @@ describe('consoleConfigFromEnv', () => {
       HERALD_CONSOLE_TOKEN: 'sixteen-chars-ok',
     });
     assert.equal(config.token, 'sixteen-chars-ok');
+  });
+
+  it('startConsole refuses a non-loopback host without a token before connecting to anything', async () => {
+    const config = { ...consoleConfigFromEnv({}), host: '0.0.0.0', broker: 'nonexistent-scheme://x' };
+    await assert.rejects(
+      startConsole(config),
+      (error: Error & { code?: string; details?: { option?: string } }) => {
+        assert.equal(error.code, 'HERALD_CONFIG');
+        assert.equal(error.details?.option, 'HERALD_CONSOLE_TOKEN');
+        return true;
+      },
+    );
   });
 
   it('refuses a short token, a bad port, a trace link without {traceId}', () => {

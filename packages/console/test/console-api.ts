@@ -72,8 +72,15 @@ async function nextStreamed(
   throw new Error('the stream ended');
 }
 
+/** A broker the scenario runs on; `removeTopology` deletes what the run declared under its prefix, at the end. */
+export interface ScenarioBroker {
+  readonly name: string;
+  readonly url: string;
+  readonly removeTopology?: (prefix: string) => Promise<unknown>;
+}
+
 /** The console's API end to end on `broker`. */
-export function consoleApiScenario(broker: { name: string; url: string }): void {
+export function consoleApiScenario(broker: ScenarioBroker): void {
   let running: RunningConsole | undefined;
   after(async () => {
     await running?.close();
@@ -201,6 +208,10 @@ export function consoleApiScenario(broker: { name: string; url: string }): void 
       } finally {
         await router.close();
         await transport.close();
+        // The console's own subscription declares queues too: close it before removing the run's topology.
+        await running.close();
+        running = undefined;
+        await broker.removeTopology?.(prefix);
       }
     });
   });

@@ -18,6 +18,10 @@ describe('redactUrl', () => {
         'sqs://127.0.0.1:4566?region=eu-west-1&token=***',
       ],
       ['redis://:secretpw@127.0.0.1:6379', 'redis://:***@127.0.0.1:6379'],
+      [
+        'amqps://u:secretpw@mq:5671?keyFile=/k.pem&passphrase=secretkey',
+        'amqps://u:***@mq:5671?keyFile=/k.pem&passphrase=***',
+      ],
     ];
     for (const [url, expected] of cases) {
       const masked = redactUrl(url);

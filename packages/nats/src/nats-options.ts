@@ -1,4 +1,4 @@
-import { configError } from '@herald/core';
+import { configError, redactUrl } from '@herald/core';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 
 /** Options of {@link nats}. */
@@ -68,13 +68,19 @@ function integer(option: string, value: unknown, fallback: number, min: number, 
   return value;
 }
 
+/** `value` as an error may show it: server URLs carry credentials (`nats://user:pass@host`), masked. */
+function shownServers(value: unknown): unknown {
+  if (typeof value === 'string') return redactUrl(value);
+  return Array.isArray(value) ? value.map((v: unknown) => (typeof v === 'string' ? redactUrl(v) : v)) : value;
+}
+
 function serverList(value: unknown): string[] {
   const list = typeof value === 'string' ? value.split(',') : value;
   const expected = 'a server URL or a non-empty list of them (e.g. "nats://127.0.0.1:4222")';
-  if (!Array.isArray(list) || list.length === 0) throw configError('servers', expected, value);
+  if (!Array.isArray(list) || list.length === 0) throw configError('servers', expected, shownServers(value));
   return list.map((server: unknown) => {
     if (typeof server !== 'string' || !/^((nats|tls|ws|wss):\/\/)?[^\s/]+(:\d+)?\/?$/.test(server.trim())) {
-      throw configError('servers', expected, value);
+      throw configError('servers', expected, shownServers(value));
     }
     return server.trim();
   });

@@ -15,6 +15,23 @@ describe('nats() options', () => {
     assert.deepEqual(resolveNatsOptions({ servers: 'a:1, b:2' }).servers, ['a:1', 'b:2']);
   });
 
+  it('shows refused server URLs with their passwords masked', () => {
+    for (const servers of [
+      'nats://app:secretpw@n1:4222/path',
+      ['n1:4222', 'nats://app:secretpw@n2:4222 x'],
+    ]) {
+      assert.throws(
+        () => nats({ servers }),
+        (error: { code?: string; message: string; details?: unknown }) => {
+          assert.equal(error.code, 'HERALD_CONFIG');
+          assert.match(error.message, /app:\*\*\*@n/);
+          assert.doesNotMatch(`${error.message} ${JSON.stringify(error.details)}`, /secretpw/);
+          return true;
+        },
+      );
+    }
+  });
+
   it('rejects bad options at start-up, naming the option and what it accepts', () => {
     const cases: [Record<string, unknown>, string][] = [
       [{}, 'servers'],

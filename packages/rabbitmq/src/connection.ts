@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import amqp, { type Channel, type ConfirmChannel, type RecoveringChannelModel } from 'amqplib';
 import { closedError, toHeraldError } from './rabbitmq-errors.ts';
 
@@ -8,6 +9,8 @@ export interface ConnectionSettings {
   readonly connectAttempts: number;
   /** The connection name shown by the broker. */
   readonly name: string;
+  /** `tls.connect` options for an `amqps://` URL (CA, client certificate and key…). */
+  readonly tls?: ConnectionOptions | undefined;
   readonly onError: (error: unknown) => void;
 }
 
@@ -52,10 +55,12 @@ export class AmqpConnection {
   }
 
   async #open(): Promise<RecoveringChannelModel> {
-    const { url, connectAttempts, name, onError } = this.#settings;
+    const { url, connectAttempts, name, tls, onError } = this.#settings;
     let model: RecoveringChannelModel;
     try {
       model = await amqp.connect(url, {
+        // amqplib hands the socket options to `tls.connect` for amqps://; its own keys below are not TLS ones.
+        ...tls,
         clientProperties: { connection_name: name },
         recovery: {
           initialDelay: 100,

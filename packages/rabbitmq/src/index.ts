@@ -1,5 +1,6 @@
 export { rabbitmq, type RabbitMqTransport } from './rabbitmq-transport.ts';
 export type { RabbitMqOptions } from './rabbitmq-options.ts';
+export type { RabbitMqTlsOptions } from './tls-options.ts';
 export {
   CLOUDEVENTS_PREFIX,
   HeraldHeaders,

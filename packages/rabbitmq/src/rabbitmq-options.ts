@@ -1,4 +1,6 @@
-import { configError } from '@herald/core';
+import type { ConnectionOptions } from 'node:tls';
+import { configError, redactUrl } from '@herald/core';
+import { resolveTlsOptions, type RabbitMqTlsOptions } from './tls-options.ts';
 
 /** Options of {@link rabbitmq}. */
 export interface RabbitMqOptions {
@@ -31,6 +33,12 @@ export interface RabbitMqOptions {
   readonly connectAttempts?: number;
   /** Shown as the connection name in the management UI. Default `herald`. */
   readonly connectionName?: string;
+  /**
+   * TLS for an `amqps://` URL: a CA file, a client certificate and key, the key's passphrase, the server name.
+   * Files are read when the transport is made, so a missing one fails at start-up naming the option. Refused on
+   * `amqp://`. Default: TLS with Node's bundled CAs on `amqps://`.
+   */
+  readonly tls?: RabbitMqTlsOptions;
   /** Errors no caller can receive (a lost connection, a failed rebalance). Default: `console.error`. */
   readonly onError?: (error: unknown) => void;
 }
@@ -47,6 +55,8 @@ export interface ResolvedRabbitMqOptions {
   readonly publishTimeoutMs: number;
   readonly connectAttempts: number;
   readonly connectionName: string;
+  /** `tls.connect` options with the files read, or undefined without TLS options. */
+  readonly tls: ConnectionOptions | undefined;
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9._:-]*$/;
@@ -70,10 +80,11 @@ export function resolveOptions(options: RabbitMqOptions): ResolvedRabbitMqOption
   try {
     parsed = new URL(url);
   } catch {
-    throw configError('url', 'an amqp:// or amqps:// URL', url);
+    // The URL holds the password: the error shows it masked.
+    throw configError('url', 'an amqp:// or amqps:// URL', typeof url === 'string' ? redactUrl(url) : url);
   }
   if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
-    throw configError('url', 'an amqp:// or amqps:// URL', url);
+    throw configError('url', 'an amqp:// or amqps:// URL', redactUrl(url));
   }
   const queueType = options.queueType ?? 'quorum';
   if (queueType !== 'quorum' && queueType !== 'classic') {
@@ -96,6 +107,7 @@ export function resolveOptions(options: RabbitMqOptions): ResolvedRabbitMqOption
     publishTimeoutMs: integer('publishTimeoutMs', options.publishTimeoutMs, 30_000, 1, 3_600_000),
     connectAttempts: integer('connectAttempts', options.connectAttempts, 3, 1, 1000),
     connectionName,
+    tls: resolveTlsOptions(options.tls, parsed.protocol),
   };
 }
 

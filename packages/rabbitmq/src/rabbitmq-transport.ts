@@ -61,6 +61,7 @@ export function rabbitmq(options: RabbitMqOptions): RabbitMqTransport {
       url,
       connectAttempts: resolved.connectAttempts,
       name: `${resolved.connectionName} (${role})`,
+      tls: resolved.tls,
       onError,
     });
   // RabbitMQ blocks publishing connections under memory or disk pressure: consuming (and acking) must go on.

@@ -18,6 +18,7 @@ describe('rabbitmq options', () => {
       publishTimeoutMs: 30_000,
       connectAttempts: 3,
       connectionName: 'herald',
+      tls: undefined,
     });
   });
 
@@ -46,6 +47,21 @@ describe('rabbitmq options', () => {
       );
     });
   }
+
+  it('shows a refused URL with its password masked', () => {
+    for (const bad of ['http://app:secretpw@127.0.0.1', 'amqp://app:secretpw@127.0.0.1:99999999']) {
+      assert.throws(
+        () => rabbitmq({ url: bad }),
+        (error: unknown) => {
+          const e = error as { code: string; message: string; details: { got: unknown } };
+          assert.equal(e.code, 'HERALD_CONFIG');
+          assert.match(e.message, /app:\*\*\*@127\.0\.0\.1/);
+          assert.doesNotMatch(`${e.message} ${JSON.stringify(e.details)}`, /secretpw/);
+          return true;
+        },
+      );
+    }
+  });
 
   it('adds the heartbeat to the URL unless the URL sets one', () => {
     const options = resolveOptions({ url: `${url}/%2F`, heartbeatSeconds: 7 });

@@ -1,6 +1,6 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
-import { configError } from '@herald/core';
+import { configError, redactUrl } from '@herald/core';
 
 /** Options of {@link sqs}. Every one is optional: region, credentials and endpoint follow the AWS SDK's chain. */
 export interface SqsTransportOptions {
@@ -112,7 +112,11 @@ export function resolveOptions(options: SqsTransportOptions = {}): ResolvedSqsOp
       url = undefined;
     }
     if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      throw configError('endpoint', 'an http:// or https:// URL', endpoint);
+      throw configError(
+        'endpoint',
+        'an http:// or https:// URL',
+        typeof endpoint === 'string' ? redactUrl(endpoint) : endpoint,
+      );
     }
   }
   if (accountId !== undefined && (typeof accountId !== 'string' || !ACCOUNT_PATTERN.test(accountId))) {

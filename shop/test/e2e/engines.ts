@@ -48,6 +48,9 @@ export const TOPICS = ['orders', 'payments', 'inventory', 'notifications'] as co
 export const KAFKA_BROKERS = (process.env.HERALD_KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 export const RABBITMQ_URL = process.env.HERALD_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const NATS_URL = process.env.HERALD_NATS_URL ?? 'nats://127.0.0.1:4222';
+/** The console's consumer group (its default `HERALD_CONSOLE_GROUP`). */
+const CONSOLE_GROUP = 'herald-console';
+
 /** Partition queues per (topic, group) on RabbitMQ in these tests (quorum queues are not free). */
 const RABBITMQ_PARTITIONS = 4;
 
@@ -147,9 +150,15 @@ export const rabbitmqEngine: Engine = {
   async cleanUp(prefix) {
     // The run's names all carry its prefix; the delay tiers and the dead-letter exchange are shared, and stay.
     const topology = new Topology({ prefix: '', partitions: RABBITMQ_PARTITIONS, queueType: 'quorum' });
-    const groups = Object.keys(SUBSCRIPTIONS).map((group) => `${prefix}${group}`);
+    // The services' groups, and the console's (`npm start` runs it unless HERALD_CONSOLE=off), which reads every
+    // topic. Deleting a queue that was never declared is a no-op.
+    const subscriptions: [string, readonly string[]][] = [
+      ...Object.entries(SUBSCRIPTIONS),
+      [CONSOLE_GROUP, TOPICS],
+    ];
+    const groups = subscriptions.map(([group]) => `${prefix}${group}`);
     const queues = [
-      ...Object.entries(SUBSCRIPTIONS).flatMap(([group, topics]) =>
+      ...subscriptions.flatMap(([group, topics]) =>
         topics.flatMap((topic) => [
           ...Array.from({ length: RABBITMQ_PARTITIONS }, (_, p) => [
             topology.partitionQueue(`${prefix}${topic}`, `${prefix}${group}`, p),

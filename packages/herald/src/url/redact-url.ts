@@ -1,6 +1,6 @@
 /** Query parameters whose values are secrets wherever they appear in a URL. */
 const SECRET_PARAMETERS =
-  /^(?:password|pass|passwd|pwd|secret|token|auth_?token|api_?key|access_?key|secret_?key|sasl_?password)$/i;
+  /^(?:password|pass|passwd|pwd|secret|token|auth_?token|api_?key|access_?key|secret_?key|sasl_?password|passphrase)$/i;
 
 /** `scheme://` where a URL starts inside `text`. */
 const SCHEME_START = /[A-Za-z][A-Za-z0-9+.-]*:\/\//g;
