@@ -92,6 +92,24 @@ export async function natsInfo(): Promise<NatsInfo | undefined> {
   }
 }
 
+/**
+ * The commit the benchmark ran on (`git rev-parse HEAD`), with `+dirty` when the work tree had uncommitted
+ * changes, so a regression can be traced to a commit; `unknown` outside a git checkout.
+ */
+export function gitCommit(root: string): string {
+  try {
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-C', root, ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    const head = git('rev-parse', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') === '' ? head : `${head}+dirty`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** The machine and the versions of `packages`, read at the start of a suite. */
 export function readMachine(root: string, packages: readonly string[]): Machine {
   return {

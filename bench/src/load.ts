@@ -2,6 +2,8 @@ import { nowUs, sleep } from './clock.ts';
 import type { ProducerDriver } from './driver.ts';
 
 export interface LoadOutcome {
+  /** Events whose publish call resolved (acknowledged), counted as the calls resolve. */
+  readonly acked: number;
   readonly firstUs: number;
   readonly lastUs: number;
   readonly publishUs: number[];
@@ -19,6 +21,7 @@ export async function saturate(
   timeCalls = false,
 ): Promise<LoadOutcome> {
   let next = 0;
+  let acked = 0;
   const publishUs: number[] = [];
   const firstUs = nowUs();
   const lane = async (): Promise<void> => {
@@ -28,23 +31,26 @@ export async function saturate(
       next += n;
       const start = timeCalls ? nowUs() : 0;
       await driver.publishBatch(from, n);
+      acked += n;
       if (timeCalls) publishUs.push(nowUs() - start);
     }
   };
   await Promise.all(Array.from({ length: window }, lane));
-  return { firstUs, lastUs: nowUs(), publishUs };
+  return { acked, firstUs, lastUs: nowUs(), publishUs };
 }
 
 /** Publishes `count` single events one after the other, each awaiting its acknowledgement (closed loop). */
 export async function oneByOne(driver: ProducerDriver, count: number): Promise<LoadOutcome> {
   const publishUs = new Array<number>(count);
+  let acked = 0;
   const firstUs = nowUs();
   for (let seq = 0; seq < count; seq++) {
     const sentAt = nowUs();
     await driver.publishOne(seq, sentAt);
+    acked++;
     publishUs[seq] = nowUs() - sentAt;
   }
-  return { firstUs, lastUs: nowUs(), publishUs };
+  return { acked, firstUs, lastUs: nowUs(), publishUs };
 }
 
 /**
@@ -57,6 +63,7 @@ export async function fixedRate(driver: ProducerDriver, count: number, rate: num
   const pending = new Set<Promise<void>>();
   const firstUs = nowUs();
   let next = 0;
+  let acked = 0;
   while (next < count) {
     const due = Math.min(count, Math.floor(((nowUs() - firstUs) * rate) / 1e6) + 1);
     while (next < due) {
@@ -64,6 +71,7 @@ export async function fixedRate(driver: ProducerDriver, count: number, rate: num
       const sentAt = nowUs();
       const p = driver.publishOne(seq, sentAt).then(() => {
         publishUs[seq] = nowUs() - sentAt;
+        acked++;
         pending.delete(p);
       });
       pending.add(p);
@@ -72,5 +80,5 @@ export async function fixedRate(driver: ProducerDriver, count: number, rate: num
     await sleep(Math.max(0, (nextDueUs - nowUs()) / 1000));
   }
   await Promise.all(pending);
-  return { firstUs, lastUs: nowUs(), publishUs };
+  return { acked, firstUs, lastUs: nowUs(), publishUs };
 }

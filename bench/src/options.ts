@@ -1,8 +1,14 @@
 import type { Variant } from './protocol.ts';
 
-/** The benchmarks of shared/benchmarks.md that `npm run bench` runs. */
-export type SuiteId = 'b1' | 'b2' | 'b3' | 'b5' | 'b6';
-export const SUITES: readonly SuiteId[] = ['b1', 'b2', 'b3', 'b5', 'b6'];
+/** The benchmarks of shared/benchmarks.md that `npm run bench` runs, and the core's micro-benchmark. */
+export type SuiteId = 'b1' | 'b2' | 'b3' | 'b5' | 'b6' | 'micro';
+export const SUITES: readonly SuiteId[] = ['b1', 'b2', 'b3', 'b5', 'b6', 'micro'];
+
+/** What `--quick` sets, unless the flag is given too: tiny trials, enough to see every system work. */
+export const QUICK = { count: 2000, reps: 1, rate: 500, seconds: 1, timeoutS: 60 } as const;
+const QUICK_FLAGS =
+  `--count ${QUICK.count}, --reps ${QUICK.reps}, --rate ${QUICK.rate}, --seconds ${QUICK.seconds}, ` +
+  `--timeout ${QUICK.timeoutS}`;
 
 export interface Options {
   readonly suites: readonly SuiteId[];
@@ -26,12 +32,19 @@ export interface Options {
   readonly timeoutS: number;
   /** Run nothing: regenerate docs/benchmarks.md from the results files present. */
   readonly docsOnly: boolean;
+  /**
+   * The smoke run: every suite with tiny counts and no warm-up pass, each trial checked (every event counted, no
+   * error), results written to {@link QUICK_RESULTS_DIR}, never to bench/results/ or docs/benchmarks.md.
+   */
+  readonly quick: boolean;
+  /** Whether a warm-up pass (repetition 0, not reported) runs first; off in `--quick`. */
+  readonly warmup: boolean;
   readonly help: boolean;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --suite LIST     comma-separated: b1, b2, b3, b5, b6 or all (default all)
+  --suite LIST     comma-separated: b1, b2, b3, b5, b6, micro or all (default all)
                      b1: the embedded transport across processes (sqlite) vs raw SQLite, BullMQ, JetStream
                      b2: the Kafka transport vs raw @platformatic/kafka and kafkajs (needs the broker of
                          scripts/kafka/broker.sh on 127.0.0.1:19092; the bench does not start it)
@@ -40,7 +53,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                          OpenTelemetry SDK (100% sampling, batch processor) vs untraced
                      b6: the whole shop (four services, full saga) over HTTP on sqlite, Kafka, RabbitMQ and
                          NATS: confirmed orders/s under an overload, order→outcome p50/p99 at 200/s, memory
+                     micro: the core's publish and dispatch paths per event, on a stub transport (no I/O)
   --count N        b1, b3, b5: events per throughput trial (default b1 100000, b3 20000, b5 20000);
+                   micro: events per path per repetition (default 50000);
                    b2: events per consume trial (default 100000), batch trials get N/4, single-publish N/100
                    (env BENCH_COUNT)
   --reps N         measured repetitions after the warm-up (env BENCH_REPS, default 5)
@@ -52,14 +67,23 @@ export const USAGE = `Usage: npm run bench -- [options]
   --peer-variants  b1: also run BullMQ and JetStream in the competing/groups variants (Herald and the raw
                    ceiling always run them); adds minutes, as these peers move 5-10k events/s here
   --timeout N      time limit per trial, s (default 180)
-  --docs-only      run nothing: regenerate docs/benchmarks.md from the results files present
+  --docs-only      run nothing: regenerate docs/benchmarks.md and its chart (docs/images/benchmark-ratios.svg)
+                   from the results files present
+  --quick          smoke run (about a minute on a quiet machine): every suite with
+                   ${QUICK_FLAGS} and no warm-up (flags given
+                   override these); checks that every trial acknowledged and counted all its events
+                   without error; writes bench/.scratch/quick/ (results, page, chart), never bench/results/
+                   or docs/. A suite whose server is down is skipped, saying so (with CI=true that fails)
   --help           this text
 
-Each suite writes bench/results/<suite>.json; docs/benchmarks.md is then regenerated from every results file
-present, so running one suite keeps the others' sections.
+Each suite writes bench/results/<suite>.json; docs/benchmarks.md and its chart are then regenerated from every
+results file present, so running one suite keeps the others' sections.
 `;
 
 const VARIANTS: readonly Variant[] = ['single', 'competing', 'groups'];
+
+/** Where `--quick` writes its results (gitignored), relative to the repository root. */
+export const QUICK_RESULTS_DIR = 'bench/.scratch/quick';
 
 /**
  * Events per throughput trial by default. B1 specifies 1M; on this 2-core machine BullMQ and JetStream move 5–10k
@@ -94,14 +118,15 @@ function list(value: string | undefined): string[] {
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
   let chosenSuites: SuiteId[] = [...SUITES];
   let count = env.BENCH_COUNT === undefined ? undefined : positive('BENCH_COUNT', env.BENCH_COUNT);
-  let reps = positive('BENCH_REPS', env.BENCH_REPS ?? '5');
-  let rate = 1000;
-  let seconds = 5;
+  let reps = env.BENCH_REPS === undefined ? undefined : positive('BENCH_REPS', env.BENCH_REPS);
+  let rate: number | undefined;
+  let seconds: number | undefined;
   let only: string[] = [];
   let variants: Variant[] = [...VARIANTS];
-  let timeoutS = 180;
+  let timeoutS: number | undefined;
   let peerVariants = false;
   let docsOnly = false;
+  let quick = false;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -142,6 +167,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
       case '--docs-only':
         docsOnly = true;
         break;
+      case '--quick':
+        quick = true;
+        break;
       case '--help':
       case '-h':
         help = true;
@@ -150,17 +178,20 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): O
         throw new Error(`Unknown option "${flag}"\n\n${USAGE}`);
     }
   }
+  if (quick && docsOnly) throw new Error('--quick and --docs-only exclude each other');
   return {
     suites: chosenSuites,
-    count,
-    reps,
-    rate,
-    seconds,
+    count: count ?? (quick ? QUICK.count : undefined),
+    reps: reps ?? (quick ? QUICK.reps : 5),
+    rate: rate ?? (quick ? QUICK.rate : 1000),
+    seconds: seconds ?? (quick ? QUICK.seconds : 5),
     only,
     variants,
     peerVariants,
-    timeoutS,
+    timeoutS: timeoutS ?? (quick ? QUICK.timeoutS : 180),
     docsOnly,
+    quick,
+    warmup: !quick,
     help,
   };
 }

@@ -70,6 +70,7 @@ export interface ProcessUsage {
 }
 
 export interface ProducerResult extends ProcessUsage {
+  /** Events whose publish call was acknowledged, counted as the calls resolved. */
   readonly published: number;
   /** {@link nowUs} at the first publish call and after the last acknowledgement. */
   readonly firstUs: number;

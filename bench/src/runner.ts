@@ -24,6 +24,8 @@ export interface SuitePlan {
 export interface RunContext {
   readonly runId: string;
   readonly reps: number;
+  /** Whether the warm-up pass (repetition 0) runs; off in `--quick`. */
+  readonly warmup: boolean;
   readonly rate: number;
   readonly dir: string;
   readonly cwd: string;
@@ -40,12 +42,12 @@ function describe(result: TrialResult): string {
 }
 
 /**
- * Runs a warm-up pass (repetition 0, not reported) and `reps` measured passes of the plan's trials, in order,
- * printing one line per trial. Stops early when the signal aborts; returns the measured results.
+ * Runs a warm-up pass (repetition 0, not reported; skipped when `ctx.warmup` is false) and `reps` measured passes
+ * of the plan's trials, in order, printing one line per trial. Stops early when the signal aborts; returns the measured results.
  */
 export async function runRepetitions(plan: SuitePlan, ctx: RunContext): Promise<TrialResult[]> {
   const results: TrialResult[] = [];
-  for (let rep = 0; rep <= ctx.reps && !ctx.signal.aborted; rep++) {
+  for (let rep = ctx.warmup ? 0 : 1; rep <= ctx.reps && !ctx.signal.aborted; rep++) {
     const warm = rep === 0;
     const trials = plan.trials.filter((t) => !warm || plan.warms(t.scenario));
     let prepared: { scenario: Scenario; value: Prepared | undefined; error?: unknown } | undefined;

@@ -110,6 +110,7 @@ export async function runB2(ctx: SuiteContext): Promise<SuiteOutcome> {
   const results = await runRepetitions(plan, {
     runId: ctx.runId,
     reps: options.reps,
+    warmup: options.warmup,
     rate: options.rate,
     dir: ctx.dir,
     cwd: ctx.root,

@@ -89,6 +89,7 @@ export async function runB3(ctx: SuiteContext): Promise<SuiteOutcome> {
   const results = await runRepetitions(plan, {
     runId: ctx.runId,
     reps: options.reps,
+    warmup: options.warmup,
     rate: options.rate,
     dir: ctx.dir,
     cwd: ctx.root,

@@ -35,15 +35,17 @@ export const B6_DEFAULTS = { seconds: 10, connections: 32, rate: 200, drainTimeo
 export async function runB6(ctx: SuiteContext): Promise<SuiteOutcome> {
   const started = nowUs();
   const o = ctx.options;
-  const engines = B6_ENGINES.filter(
+  // A quick run (CI's smoke check) runs the embedded broker only, in short phases, without a warm-up.
+  const all = o.quick ? B6_ENGINES.filter((e) => e.name === 'sqlite') : B6_ENGINES;
+  const engines = all.filter(
     (e) => o.only.length === 0 || o.only.some((only) => e.name === only || `b6-${e.name}` === only),
   );
   if (engines.length === 0)
     throw new SuiteSkipped('--only matched no B6 engine (sqlite, kafka, rabbitmq, nats)');
   const options = {
-    seconds: B6_DEFAULTS.seconds,
+    seconds: o.quick ? 2 : B6_DEFAULTS.seconds,
     connections: B6_DEFAULTS.connections,
-    rate: B6_DEFAULTS.rate,
+    rate: o.quick ? 50 : B6_DEFAULTS.rate,
     drainTimeoutS: B6_DEFAULTS.drainTimeoutS,
   };
   const results: B6Engine[] = [];
@@ -60,7 +62,7 @@ export async function runB6(ctx: SuiteContext): Promise<SuiteOutcome> {
     }
     // A warm-up trial (not counted), then the repetitions, each on a fresh shop.
     const trials: ShopTrialResult[] = [];
-    for (let rep = 0; rep <= o.reps && !ctx.signal.aborted; rep++) {
+    for (let rep = o.quick ? 1 : 0; rep <= o.reps && !ctx.signal.aborted; rep++) {
       const result = await runShopTrial({ engine, ...options, seconds: rep === 0 ? 3 : options.seconds });
       if (rep > 0) trials.push(result);
       console.log(

@@ -25,6 +25,12 @@ export interface TrialResult {
   readonly publishMs?: { readonly p50: number; readonly p99: number; readonly n: number };
   /** Rate the producer actually offered in latency mode, events/s. */
   readonly offeredRate?: number;
+  /**
+   * Events the producer reported published: `count` when it did its job; 0 in consume mode (the events were stored
+   * before the trial). Absent in results written before it was recorded.
+   */
+  readonly published?: number;
+  /** Deliveries the consumers counted, duplicates included. */
   readonly delivered: number;
   readonly duplicates: number;
   readonly cpuSeconds: { readonly producer: number; readonly consumers: number; readonly broker: number };
@@ -243,6 +249,7 @@ export async function runTrial(plan: TrialPlan): Promise<TrialResult> {
       ok: true,
       count,
       throughput: count / ((endUs - startUs) / 1e6),
+      published: produced.published,
       delivered: consumed.reduce((sum, c) => sum + c.received, 0),
       duplicates: consumed.reduce((sum, c) => sum + c.duplicates, 0),
       cpuSeconds,

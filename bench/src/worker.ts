@@ -75,9 +75,9 @@ async function produce(args: Extract<WorkerArgs, { role: 'producer' }>, client: 
   await send({ type: 'ready' });
   await started;
   const cpu = process.cpuUsage();
-  const outcome = await load(driver, spec);
+  const { acked, ...timing } = await load(driver, spec);
   const usage = usageSince(cpu);
-  await send({ type: 'producer-result', result: { ...usage, published: spec.count, ...outcome } });
+  await send({ type: 'producer-result', result: { ...usage, published: acked, ...timing } });
   await driver.close();
 }
 
