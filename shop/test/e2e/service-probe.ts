@@ -1,0 +1,149 @@
+/**
+ * What the system fault tests read from the running services, from outside: each process's resident memory
+ * (`VmRSS` in `/proc/<pid>/status`, the kernel's count, whatever the process believes) and the Prometheus
+ * figures every service serves at `GET /metrics` (consumer lag, outbox backlog, dead-lettered and skipped events).
+ */
+import { readFileSync } from 'node:fs';
+import type { Shop } from './shop-harness.ts';
+
+/** The resident set size of process `pid` in bytes, or `undefined` when it is gone (or not on Linux). */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kilobytes = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+    return kilobytes === undefined ? undefined : Number(kilobytes) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One sample of Prometheus text: a series' name, labels and value. */
+export interface Sample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+
+/** Parses the Prometheus text exposition format (comments skipped; label values unescaped for `\"` and `\\`). */
+export function parsePrometheus(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#')) continue;
+    const match = SAMPLE_LINE.exec(line);
+    if (match === null) continue;
+    const labels: Record<string, string> = {};
+    for (const [, key, value] of (match[2] ?? '').matchAll(LABEL))
+      labels[key!] = value!.replace(/\\(["\\])/g, '$1');
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+/** The sum of the samples named `name` whose labels include `where`. */
+export function sumOf(
+  samples: readonly Sample[],
+  name: string,
+  where: Readonly<Record<string, string>> = {},
+): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
+}
+
+/** Each running instance's `/metrics`, parsed, by label (an instance that does not answer is left out). */
+export async function scrapeAll(shop: Shop): Promise<Map<string, Sample[]>> {
+  const scraped = new Map<string, Sample[]>();
+  await Promise.all(
+    [...shop.urls].map(async ([label, url]) => {
+      try {
+        const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+        if (response.ok) scraped.set(label, parsePrometheus(await response.text()));
+      } catch {
+        // Down or too busy to answer within the timeout: no sample this time.
+      }
+    }),
+  );
+  return scraped;
+}
+
+/** The records consumer groups have not committed yet plus the outbox rows not yet published, over the shop. */
+export interface Backlog {
+  readonly lag: number;
+  readonly outbox: number;
+}
+
+/** {@link Backlog} summed over every instance's `/metrics`. */
+export async function backlogOf(shop: Shop): Promise<Backlog> {
+  const scraped = [...(await scrapeAll(shop)).values()];
+  return {
+    lag: scraped.reduce((sum, samples) => sum + sumOf(samples, 'herald_consumer_lag'), 0),
+    outbox: scraped.reduce((sum, samples) => sum + sumOf(samples, 'herald_outbox_backlog'), 0),
+  };
+}
+
+/** The resident memory of one instance over a run. */
+export interface MemoryFigures {
+  readonly samples: number;
+  readonly peakMiB: number;
+  /** Mean of the first and of the last third of the samples. */
+  readonly firstThirdMiB: number;
+  readonly lastThirdMiB: number;
+}
+
+const MIB = 1024 * 1024;
+const round = (n: number) => Math.round(n * 10) / 10;
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
+/**
+ * Samples every running instance's resident memory (by label) every `intervalMs` until stopped. A process that
+ * was restarted is sampled under its new pid; a dead one is skipped.
+ */
+export class MemorySampler {
+  readonly series = new Map<string, { at: number; bytes: number }[]>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly shop: Shop,
+    intervalMs: number,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    const at = Date.now();
+    for (const [label, child] of this.shop.children) {
+      const pid = child.process.pid;
+      const bytes = pid === undefined ? undefined : residentBytes(pid);
+      if (bytes === undefined) continue;
+      let samples = this.series.get(label);
+      if (samples === undefined) this.series.set(label, (samples = []));
+      samples.push({ at, bytes });
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+
+  /** Figures per instance, in MiB to one decimal. */
+  figures(): Record<string, MemoryFigures> {
+    const out: Record<string, MemoryFigures> = {};
+    for (const [label, samples] of this.series) {
+      const bytes = samples.map((s) => s.bytes);
+      const third = Math.max(1, Math.floor(bytes.length / 3));
+      out[label] = {
+        samples: bytes.length,
+        peakMiB: round(Math.max(...bytes) / MIB),
+        firstThirdMiB: round(mean(bytes.slice(0, third)) / MIB),
+        lastThirdMiB: round(mean(bytes.slice(-third)) / MIB),
+      };
+    }
+    return out;
+  }
+}
