@@ -131,10 +131,18 @@ export class MemorySampler {
     this.sample();
   }
 
-  /** Figures per instance, in MiB to one decimal. */
+  /** Figures per instance over the whole run, in MiB to one decimal. */
   figures(): Record<string, MemoryFigures> {
+    return MemorySampler.figuresOf(this.series);
+  }
+
+  /** Figures per instance of `series` (all samples, or a window of them), in MiB to one decimal. */
+  static figuresOf(
+    series: ReadonlyMap<string, readonly { at: number; bytes: number }[]>,
+  ): Record<string, MemoryFigures> {
     const out: Record<string, MemoryFigures> = {};
-    for (const [label, samples] of this.series) {
+    for (const [label, samples] of series) {
+      if (samples.length === 0) continue;
       const bytes = samples.map((s) => s.bytes);
       const third = Math.max(1, Math.floor(bytes.length / 3));
       out[label] = {
