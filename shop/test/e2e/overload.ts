@@ -15,10 +15,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Transport } from '@herald/core';
+import { OrderPlaced } from '../../src/contracts/index.ts';
 import type { Engine } from './engines.ts';
 import { placeOrder, sleep, writeFigures, type AcceptedOrder } from './order-load.ts';
 import { backlogOf, MemorySampler, type Backlog, type MemoryFigures } from './service-probe.ts';
 import type { Shop } from './shop-harness.ts';
+import { orderServiceRecord, publishInBatches, shopTransport } from './shop-transport.ts';
 import { assertConsistent, newShop, skipReason, waitUntilSettled } from './shop-scenario.ts';
 
 /**
@@ -38,12 +41,41 @@ export const GROWTH_BOUND_MIB = 96;
 /** Options of {@link describeOverload}. */
 export interface OverloadOptions {
   readonly engine: Engine;
-  /** How long clients push orders. Default `HERALD_OVERLOAD_SECONDS` or 12. */
+  /** How long clients push orders. Default `HERALD_OVERLOAD_SECONDS` or 10. */
   readonly seconds?: number;
   /** Clients posting at once, each as fast as it is answered. Default 16. */
   readonly clients?: number;
+  /**
+   * `OrderPlaced` events published straight onto the `orders` topic over the load, on top of the POSTed orders:
+   * the order service's HTTP side alone cannot outrun the saga by much. They are declined orders the order service
+   * never took (the plain shape, over the payment limit, no items): payment declines each, inventory has nothing
+   * to reserve, the order service ignores the outcome. Default `HERALD_OVERLOAD_EVENTS` or 1500.
+   */
+  readonly directEvents?: number;
   /** Bound on the drain after the load, ms. Default 90 s. */
   readonly drainTimeoutMs?: number;
+}
+
+/** Publishes a declined `OrderPlaced` (see {@link OverloadOptions.directEvents}) per id, in 20 even steps until `endAt`. */
+async function publishEvenly(
+  transport: Transport,
+  orderIds: readonly string[],
+  endAt: number,
+): Promise<void> {
+  const steps = 20;
+  const stepMs = (endAt - Date.now()) / steps;
+  const per = Math.ceil(orderIds.length / steps);
+  for (let i = 0; i < orderIds.length; i += per) {
+    const due = Date.now() + stepMs;
+    const records = orderIds
+      .slice(i, i + per)
+      .map(
+        (orderId) =>
+          orderServiceRecord(OrderPlaced, { orderId, userId: 'direct', amount: '9999.99' }, orderId).record,
+      );
+    await publishInBatches(transport, records, 100);
+    await sleep(Math.max(0, due - Date.now()));
+  }
 }
 
 /** Samples the shop's backlog every `intervalMs` until stopped. */
@@ -82,8 +114,9 @@ async function drained(shop: Shop, timeoutMs: number): Promise<number> {
 
 /** Registers the overload test for one engine. */
 export async function describeOverload(options: OverloadOptions): Promise<void> {
-  const seconds = options.seconds ?? Number(process.env.HERALD_OVERLOAD_SECONDS ?? 12);
+  const seconds = options.seconds ?? Number(process.env.HERALD_OVERLOAD_SECONDS ?? 10);
   const clients = options.clients ?? 16;
+  const directEvents = options.directEvents ?? Number(process.env.HERALD_OVERLOAD_EVENTS ?? 1500);
   const drainTimeoutMs = options.drainTimeoutMs ?? 90_000;
   const skip = await skipReason({ engine: options.engine });
   const title = `overload on ${options.engine.name}: ${clients} clients post orders as fast as accepted for ${seconds} s`;
@@ -98,12 +131,19 @@ export async function describeOverload(options: OverloadOptions): Promise<void> 
         const endAt = startedAt + seconds * 1000;
         const accepted: AcceptedOrder[] = [];
         let next = 0;
-        await Promise.all(
-          Array.from({ length: clients }, async () => {
-            while (Date.now() < endAt)
-              accepted.push(await placeOrder(shop, next++, endAt + 30_000, 'overload'));
-          }),
-        );
+        const foreign = Array.from({ length: directEvents }, (_, n) => `overload-direct-${n}-${startedAt}`);
+        const transport = await shopTransport(shop);
+        try {
+          await Promise.all([
+            publishEvenly(transport, foreign, endAt),
+            ...Array.from({ length: clients }, async () => {
+              while (Date.now() < endAt)
+                accepted.push(await placeOrder(shop, next++, endAt + 30_000, 'overload'));
+            }),
+          ]);
+        } finally {
+          await transport.close();
+        }
         const loadEndedAt = Date.now();
         const loadSeries = new Map(
           [...memory.series].map(([label, samples]) => [label, samples.filter((s) => s.at <= loadEndedAt)]),
@@ -115,7 +155,7 @@ export async function describeOverload(options: OverloadOptions): Promise<void> 
         const ids = accepted.map((a) => a.id);
         assert.equal(new Set(ids).size, ids.length, 'each idempotency key made one order');
         const states = await waitUntilSettled(shop, ids);
-        await assertConsistent(shop, ids, states);
+        await assertConsistent(shop, ids, states, { foreignOrderIds: foreign });
 
         const whole = memory.figures();
         const duringLoad = MemorySampler.figuresOf(loadSeries);
@@ -141,8 +181,9 @@ export async function describeOverload(options: OverloadOptions): Promise<void> 
           seconds,
           clients,
           ordersAccepted: ids.length,
+          directOrderPlaced: directEvents,
           acceptedPerSecond: Math.round(ids.length / ((loadEndedAt - startedAt) / 1000)),
-          settledPerSecond: Math.round(ids.length / ((drainedAt - startedAt) / 1000)),
+          settledPerSecond: Math.round((ids.length + directEvents) / ((drainedAt - startedAt) / 1000)),
           confirmed: [...states.values()].filter((s) => s.status === 'CONFIRMED').length,
           cancelled: [...states.values()].filter((s) => s.status === 'CANCELLED').length,
           backlogPeak: {

@@ -19,15 +19,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { connect, listAll } from '@herald/cli';
-import {
-  buildEvent,
-  encodeEvent,
-  type DeadLetter,
-  type EventDefinition,
-  type Transport,
-  type TransportRecord,
-} from '@herald/core';
+import { listAll } from '@herald/cli';
+import type { DeadLetter, Transport, TransportRecord } from '@herald/core';
 import {
   OrderConfirmed,
   OrderPlaced,
@@ -39,6 +32,7 @@ import type { Engine } from './engines.ts';
 import { latencySummary, sleep, steadyLoad, writeFigures } from './order-load.ts';
 import { scrapeAll, sumOf } from './service-probe.ts';
 import type { Shop } from './shop-harness.ts';
+import { orderServiceRecord, publishInBatches, shopTransport } from './shop-transport.ts';
 import { assertConsistent, newShop, skipReason, waitUntilSettled } from './shop-scenario.ts';
 
 /** Options of {@link describePoisonFlood}. */
@@ -87,16 +81,6 @@ interface Bad {
   readonly expect: ReadonlyMap<string, string>;
 }
 
-/** A CloudEvent of `definition`'s type from the order service with `data` as given, not validated. */
-function event(
-  definition: EventDefinition,
-  data: unknown,
-  key: string,
-): { id: string; record: TransportRecord } {
-  const built = buildEvent(SERVICES.order.source, definition, data as never, { key });
-  return { id: built.id, record: encodeEvent(definition.topic, built) };
-}
-
 /** The data of schema-invalid events: each breaks its schema a different way. */
 const INVALID_DATA: Record<Topic, (n: number) => unknown> = {
   orders: (n) =>
@@ -121,7 +105,11 @@ function badRecords(invalid: Required<PoisonFloodOptions>['invalid'], malformed:
   const bad: Bad[] = [];
   for (const topic of ['orders', 'payments', 'inventory'] as const) {
     for (let n = 0; n < invalid[topic]; n++) {
-      const { id, record } = event(DEFINITION[topic], INVALID_DATA[topic](n), `bad-${topic}-${n}`);
+      const { id, record } = orderServiceRecord(
+        DEFINITION[topic],
+        INVALID_DATA[topic](n),
+        `bad-${topic}-${n}`,
+      );
       bad.push({ mark: id, record, expect: expectAll(VALIDATORS[topic], 'validation') });
     }
   }
@@ -137,7 +125,7 @@ function badRecords(invalid: Required<PoisonFloodOptions>['invalid'], malformed:
       });
     }
     // A CloudEvent whose JSON data is cut short.
-    const { id, record } = event(OrderConfirmed, null, `truncated-${n}`);
+    const { id, record } = orderServiceRecord(OrderConfirmed, null, `truncated-${n}`);
     const truncated = { ...record, data: Buffer.from('{"orderId": "truncated", "userId": ') };
     bad.push({ mark: id, record: truncated, expect: expectAll(CONSUMERS.orders, 'decode') });
   }
@@ -165,10 +153,6 @@ async function deadLettersOf(
     if (short.length === 0 || Date.now() > deadline) return found;
     await sleep(500);
   }
-}
-
-async function publishInBatches(transport: Transport, records: readonly TransportRecord[]): Promise<void> {
-  for (let i = 0; i < records.length; i += 50) await transport.publish(records.slice(i, i + 50));
 }
 
 /** The summed value of one counter over every instance's `/metrics`, by group (labels narrowed by `where`). */
@@ -201,13 +185,10 @@ export async function describePoisonFlood(options: PoisonFloodOptions): Promise<
       let transport: Transport | undefined;
       try {
         await shop.startAll();
-        const env = shop.env();
-        transport = await connect({
-          env: { HERALD_BROKER: env.HERALD_BROKER, HERALD_TOPIC_PREFIX: shop.topicPrefix },
-        });
+        transport = await shopTransport(shop);
 
         const poisonOrderId = `poison-${randomUUID()}`;
-        const poison = event(
+        const poison = orderServiceRecord(
           OrderPlaced,
           {
             orderId: poisonOrderId,
@@ -221,13 +202,17 @@ export async function describePoisonFlood(options: PoisonFloodOptions): Promise<
           },
           poisonOrderId,
         );
-        const unknownType = event({ ...OrderPlaced, type: 'OrderGiftWrapped' }, { orderId: 'gift' }, 'gift');
+        const unknownType = orderServiceRecord(
+          { ...OrderPlaced, type: 'OrderGiftWrapped' },
+          { orderId: 'gift' },
+          'gift',
+        );
         const bad: Bad[] = [
           { mark: poison.id, record: poison.record, expect: new Map([[GROUPS.inventory, 'validation']]) },
           ...badRecords(invalid, malformed),
         ];
 
-        const floodAt = 4000;
+        const floodAt = 3000;
         const startedAt = Date.now();
         let floodStart = 0;
         let floodPublished = 0;
@@ -239,7 +224,7 @@ export async function describePoisonFlood(options: PoisonFloodOptions): Promise<
         })();
         const load = steadyLoad(shop, {
           ordersPerSecond: rate,
-          until: () => Date.now() - startedAt > floodAt + 12_000,
+          until: () => Date.now() - startedAt > floodAt + 9000,
           deadline: Date.now() + 90_000,
           label: 'flood',
         });
