@@ -1,9 +1,12 @@
 /**
  * What the system fault tests read from the running services, from outside: each process's resident memory
- * (`VmRSS` in `/proc/<pid>/status`, the kernel's count, whatever the process believes) and the Prometheus
- * figures every service serves at `GET /metrics` (consumer lag, outbox backlog, dead-lettered and skipped events).
+ * (`VmRSS` in `/proc/<pid>/status`, the kernel's count, whatever the process believes), the Prometheus figures
+ * every service serves at `GET /metrics` (outbox backlog, dead-lettered and skipped events), and the groups' lag
+ * as the broker keeps it.
  */
 import { readFileSync } from 'node:fs';
+import { readGroupLag } from '@herald/cli';
+import { SUBSCRIPTIONS } from './engines.ts';
 import type { Shop } from './shop-harness.ts';
 
 /** The resident set size of process `pid` in bytes, or `undefined` when it is gone (or not on Linux). */
@@ -71,16 +74,36 @@ export async function scrapeAll(shop: Shop): Promise<Map<string, Sample[]>> {
 
 /** The records consumer groups have not committed yet plus the outbox rows not yet published, over the shop. */
 export interface Backlog {
+  /** Records the groups have not committed, read from the broker (RabbitMQ: messages waiting in the queues). */
   readonly lag: number;
+  /** Outbox rows not yet published, from every instance's `/metrics` (`herald_outbox_backlog`). */
   readonly outbox: number;
 }
 
-/** {@link Backlog} summed over every instance's `/metrics`. */
+/**
+ * The lag of the shop's four groups on their topics, from the broker's own bookkeeping (`readGroupLag` of the
+ * `herald` CLI: committed offsets on SQLite and Kafka, pending counts on NATS; queued messages on RabbitMQ). Not
+ * `herald_consumer_lag` from `/metrics`: only the SQLite transport reports that gauge per process.
+ */
+export async function brokerLag(shop: Shop): Promise<number> {
+  if (shop.engine.queued !== undefined) return shop.engine.queued(shop.topicPrefix);
+  const report = await readGroupLag({
+    transport: shop.engine.name,
+    url: shop.env().HERALD_BROKER!,
+    topicPrefix: shop.topicPrefix,
+    groups: Object.keys(SUBSCRIPTIONS),
+    topics: [...new Set(Object.values(SUBSCRIPTIONS).flat())],
+  });
+  if (!report.reported) throw new Error(`no lag on ${shop.engine.name}: ${report.reason}`);
+  return report.lags.reduce((sum, l) => sum + l.lag, 0);
+}
+
+/** The shop's {@link Backlog} now. */
 export async function backlogOf(shop: Shop): Promise<Backlog> {
-  const scraped = [...(await scrapeAll(shop)).values()];
+  const [lag, scraped] = await Promise.all([brokerLag(shop), scrapeAll(shop)]);
   return {
-    lag: scraped.reduce((sum, samples) => sum + sumOf(samples, 'herald_consumer_lag'), 0),
-    outbox: scraped.reduce((sum, samples) => sum + sumOf(samples, 'herald_outbox_backlog'), 0),
+    lag,
+    outbox: [...scraped.values()].reduce((sum, samples) => sum + sumOf(samples, 'herald_outbox_backlog'), 0),
   };
 }
 
