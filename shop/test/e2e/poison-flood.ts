@@ -219,7 +219,7 @@ export async function describePoisonFlood(options: PoisonFloodOptions): Promise<
         const flood = (async () => {
           await sleep(floodAt);
           floodStart = Date.now();
-          await publishInBatches(transport!, [unknownType.record, ...bad.map((b) => b.record)]);
+          await publishInBatches(transport, [unknownType.record, ...bad.map((b) => b.record)]);
           floodPublished = Date.now();
         })();
         const load = steadyLoad(shop, {
