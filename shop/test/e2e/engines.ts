@@ -34,6 +34,11 @@ export interface Engine {
    * test, which must not start before the work can be shared.
    */
   readonly groupBalanced?: (dataDir: string, group: string, members: number) => Promise<boolean>;
+  /**
+   * Messages waiting in the run's partition queues (ready, not yet delivered), for a broker that keeps no
+   * committed position to read a lag from (RabbitMQ). Absent where the `herald` CLI's `readGroupLag` can tell.
+   */
+  readonly queued?: (topicPrefix: string) => Promise<number>;
 }
 
 /** The topics each service subscribes to (its router's `describe().topics`). */
@@ -145,6 +150,26 @@ export const rabbitmqEngine: Engine = {
       return undefined;
     } catch (error) {
       return unavailable(`RabbitMQ at ${RABBITMQ_URL}`, 'start it with `bash scripts/services.sh`', error);
+    }
+  },
+  async queued(prefix) {
+    const topology = new Topology({ prefix: '', partitions: RABBITMQ_PARTITIONS, queueType: 'quorum' });
+    const connection = await amqp.connect(RABBITMQ_URL);
+    try {
+      const channel = await connection.createChannel();
+      let total = 0;
+      for (const [group, topics] of Object.entries(SUBSCRIPTIONS)) {
+        for (const topic of topics) {
+          for (let p = 0; p < RABBITMQ_PARTITIONS; p++) {
+            const queue = topology.partitionQueue(`${prefix}${topic}`, `${prefix}${group}`, p);
+            total += (await channel.checkQueue(queue)).messageCount;
+          }
+        }
+      }
+      await channel.close();
+      return total;
+    } finally {
+      await connection.close();
     }
   },
   async cleanUp(prefix) {

@@ -56,6 +56,8 @@ export class Shop {
   readonly children = new Map<string, ServiceChild>();
   readonly output: string[] = [];
   readonly outputByInstance = new Map<string, string[]>();
+  /** The URL each instance serves on (by label), once it is ready. */
+  readonly urls = new Map<string, string>();
   orderUrl = '';
   reader!: StateReader;
   private database: { name: string; url: string } | undefined;
@@ -114,6 +116,7 @@ export class Shop {
     }
     this.children.set(label, child);
     const url = await child.ready;
+    this.urls.set(label, url);
     if (name === 'order-service') this.orderUrl = url;
     return url;
   }

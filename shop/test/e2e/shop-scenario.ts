@@ -194,6 +194,11 @@ export interface ConsistencyOptions {
    * sent twice rather than risk a duplicate (at most once). For tests that SIGKILL the notification service.
    */
   readonly unknownNotificationsAllowed?: boolean;
+  /**
+   * Orders the order service never took: a test published their `OrderPlaced` itself. Payment may have declined
+   * them (a payment row, no money moved); nothing else may hold anything for them.
+   */
+  readonly foreignOrderIds?: readonly string[];
 }
 
 /** Reads the four services' databases and lists every disagreement (empty when consistent). */
@@ -286,12 +291,21 @@ export async function inconsistencies(
   if (charged - refunded !== confirmedCents) {
     problems.push(`payment: kept ${charged - refunded} cents, confirmed orders total ${confirmedCents}`);
   }
-  const payments = await reader.all<{ order_id: string; status: string }>(
+  const foreign = new Set(options.foreignOrderIds ?? []);
+  const allPayments = await reader.all<{ order_id: string; status: string }>(
     'payment',
     'SELECT order_id, status FROM payments',
   );
+  const payments = allPayments.filter((p) => !foreign.has(p.order_id));
   if (payments.length !== ids.length)
     problems.push(`payment: ${payments.length} payments for ${ids.length} orders`);
+  for (const p of allPayments.filter((p) => foreign.has(p.order_id) && p.status !== 'declined'))
+    problems.push(`payment: foreign order ${p.order_id} is ${p.status}, not declined`);
+  for (const e of ledger.filter((e) => foreign.has(e.order_id)))
+    problems.push(`payment: foreign order ${e.order_id} has a ${e.kind} in the ledger`);
+  for (const id of foreign) {
+    if (reservations.has(id)) problems.push(`inventory: foreign order ${id} has a reservation`);
+  }
 
   // Notification: exactly one per order, with its outcome, sent.
   const notes = await reader.all<{ order_id: string; outcome: string; status: string }>(
@@ -308,6 +322,8 @@ export async function inconsistencies(
       problems.push(`notification: ${id} has ${JSON.stringify(mine)}, want one sent "${want}"`);
     }
   }
+  for (const n of notes.filter((n) => foreign.has(n.order_id)))
+    problems.push(`notification: foreign order ${n.order_id} was notified`);
   if (notes.length !== ids.length)
     problems.push(`notification: ${notes.length} notifications for ${ids.length} orders`);
 

@@ -7,13 +7,11 @@
  * `docs/reliability.md` quotes them. Bounded in count and time; stops by itself.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { REPO_ROOT } from '../../src/runtime/config.ts';
 import type { ServiceName } from '../../src/runtime/spawn-service.ts';
 import type { Engine } from './engines.ts';
-import { SERVICE_NAMES, type Shop } from './shop-harness.ts';
+import { placeOrder, sleep, writeFigures, type AcceptedOrder } from './order-load.ts';
+import { SERVICE_NAMES } from './shop-harness.ts';
 import { assertConsistent, newShop, skipReason, waitUntilSettled, type OrderState } from './shop-scenario.ts';
 
 /** Options of {@link describeSigkillStorm}. */
@@ -25,8 +23,6 @@ export interface StormOptions {
   readonly ordersPerSecond?: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A small seeded sequence (a linear congruential generator), so a storm's kill order is reproducible. */
 function seeded(seed: number): () => number {
   let state = seed >>> 0;
@@ -34,43 +30,6 @@ function seeded(seed: number): () => number {
     state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
     return state / 0x1_0000_0000;
   };
-}
-
-/** Baskets cycled by the load: most confirm, laptops over the limit are declined, LE-707 runs out. */
-const BASKETS: { sku: string; quantity: number }[][] = [
-  [{ sku: 'KB-101', quantity: 1 }],
-  [
-    { sku: 'MS-202', quantity: 1 },
-    { sku: 'CB-606', quantity: 2 },
-  ],
-  [{ sku: 'LT-404', quantity: 4 }],
-  [{ sku: 'HP-505', quantity: 1 }],
-  [{ sku: 'LE-707', quantity: 1 }],
-  [{ sku: 'MN-303', quantity: 1 }],
-];
-
-/** Places order `n`, retrying with the same idempotency key until the order service answers 202. */
-async function placeOrder(shop: Shop, n: number, deadline: number): Promise<{ id: string; tries: number }> {
-  const body = JSON.stringify({ userId: `storm-${n}`, items: BASKETS[n % BASKETS.length] });
-  for (let tries = 1; ; tries++) {
-    try {
-      const response = await fetch(`${shop.orderUrl}/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': `storm-order-${n}` },
-        body,
-        signal: AbortSignal.timeout(5000),
-      });
-      if (response.status === 202 || response.status === 200) {
-        return { id: ((await response.json()) as { orderId: string }).orderId, tries };
-      }
-      assert.ok(response.status >= 500, `order ${n}: ${response.status} ${await response.text()}`);
-    } catch (error) {
-      if (error instanceof assert.AssertionError) throw error;
-      // The order service is down or died mid-request: retry with the same key.
-    }
-    if (Date.now() > deadline) assert.fail(`order ${n} not accepted after ${tries} tries`);
-    await sleep(200);
-  }
 }
 
 /** Registers the storm for one engine. */
@@ -107,7 +66,7 @@ export async function describeSigkillStorm(options: StormOptions): Promise<void>
           await Promise.all(restarting.values());
         })();
 
-        const placed: Promise<{ id: string; tries: number }>[] = [];
+        const placed: Promise<AcceptedOrder>[] = [];
         for (let n = 0; Date.now() < endAt; n++) {
           placed.push(placeOrder(shop, n, endAt + 60_000));
           await sleep(1000 / rate);
@@ -146,12 +105,7 @@ export async function describeSigkillStorm(options: StormOptions): Promise<void>
           notificationsUnknownAfterKill: Number(unknown[0]!.n),
           at: new Date().toISOString(),
         };
-        const dir = join(REPO_ROOT, 'test-artifacts', 'reliability');
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(
-          join(dir, `sigkill-storm-${options.engine.name}.json`),
-          `${JSON.stringify(figures, null, 2)}\n`,
-        );
+        writeFigures(`sigkill-storm-${options.engine.name}`, figures);
         assert.ok(
           figures.totalKills >= Math.floor(seconds / 8),
           `the storm killed ${figures.totalKills} times`,

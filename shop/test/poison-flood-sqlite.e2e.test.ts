@@ -1,0 +1,5 @@
+/** A poison event and a flood of bad records (see `e2e/poison-flood.ts`) on the embedded broker (SQLite). */
+import { sqliteEngine } from './e2e/engines.ts';
+import { describePoisonFlood } from './e2e/poison-flood.ts';
+
+await describePoisonFlood({ engine: sqliteEngine });
