@@ -25,7 +25,7 @@ export interface StormOptions {
   readonly ordersPerSecond?: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A small seeded sequence (a linear congruential generator), so a storm's kill order is reproducible. */
 function seeded(seed: number): () => number {
@@ -49,8 +49,16 @@ const BASKETS: { sku: string; quantity: number }[][] = [
   [{ sku: 'MN-303', quantity: 1 }],
 ];
 
-/** Places order `n`, retrying with the same idempotency key until the order service answers 202. */
-async function placeOrder(shop: Shop, n: number, deadline: number): Promise<{ id: string; tries: number }> {
+/**
+ * Places order `n` (one of six baskets, cycled), retrying every 200 ms with the same idempotency key until the
+ * order service answers 202 (or 200 for a replay); `tries` counts the attempts. Fails on a 4xx, or once
+ * `deadline` (epoch ms) has passed.
+ */
+export async function placeOrder(
+  shop: Shop,
+  n: number,
+  deadline: number,
+): Promise<{ id: string; tries: number }> {
   const body = JSON.stringify({ userId: `storm-${n}`, items: BASKETS[n % BASKETS.length] });
   for (let tries = 1; ; tries++) {
     try {
@@ -71,6 +79,24 @@ async function placeOrder(shop: Shop, n: number, deadline: number): Promise<{ id
     if (Date.now() > deadline) assert.fail(`order ${n} not accepted after ${tries} tries`);
     await sleep(200);
   }
+}
+
+/** How many times the notification service logged sending each order's notification, across its restarts. */
+export function notificationSends(shop: Shop): Map<string, number> {
+  const sends = new Map<string, number>();
+  for (const line of shop.output) {
+    const match = /"orderId":"([^"]+)"/.exec(line);
+    if (line.startsWith('[notification-service]') && line.includes('"msg":"notify ') && match !== null)
+      sends.set(match[1]!, (sends.get(match[1]!) ?? 0) + 1);
+  }
+  return sends;
+}
+
+/** Writes `figures` to `test-artifacts/reliability/<name>.json`; call it only once every invariant held. */
+export function writeFigures(name: string, figures: object): void {
+  const dir = join(REPO_ROOT, 'test-artifacts', 'reliability');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
 }
 
 /** Registers the storm for one engine. */
@@ -121,12 +147,7 @@ export async function describeSigkillStorm(options: StormOptions): Promise<void>
         await assertConsistent(shop, ids, states, { unknownNotificationsAllowed: true });
 
         // Sent at most once: the log sender's lines, across every restart of the notification service.
-        const sends = new Map<string, number>();
-        for (const line of shop.output) {
-          const match = /"orderId":"([^"]+)"/.exec(line);
-          if (line.startsWith('[notification-service]') && line.includes('"msg":"notify ') && match !== null)
-            sends.set(match[1]!, (sends.get(match[1]!) ?? 0) + 1);
-        }
+        const sends = notificationSends(shop);
         const sentTwice = [...sends].filter(([, n]) => n > 1);
         assert.deepEqual(sentTwice, [], 'no notification sent twice');
         const unknown = await shop.reader.all<{ n: number | string }>(
@@ -146,12 +167,7 @@ export async function describeSigkillStorm(options: StormOptions): Promise<void>
           notificationsUnknownAfterKill: Number(unknown[0]!.n),
           at: new Date().toISOString(),
         };
-        const dir = join(REPO_ROOT, 'test-artifacts', 'reliability');
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(
-          join(dir, `sigkill-storm-${options.engine.name}.json`),
-          `${JSON.stringify(figures, null, 2)}\n`,
-        );
+        writeFigures(`sigkill-storm-${options.engine.name}`, figures);
         assert.ok(
           figures.totalKills >= Math.floor(seconds / 8),
           `the storm killed ${figures.totalKills} times`,
