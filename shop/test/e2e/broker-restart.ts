@@ -36,6 +36,9 @@ interface Placed {
   readonly accepted: Promise<{ id: string; tries: number }>;
 }
 
+/** A service's warning or error log line: how a lost broker or database connection shows. */
+const TRANSPORT_TROUBLE = /"level":"(warn|error)"/;
+
 const FINAL = new Set(['CONFIRMED', 'CANCELLED']);
 
 /** Whether order `id` is final now; false while the order service cannot answer. */
@@ -124,6 +127,17 @@ export async function describeBrokerRestart(options: BrokerRestartOptions): Prom
         );
         assert.equal(sends.size, ids.length, 'one notification sent per order');
 
+        // The restart reached the services: their transports (or stores) reported the lost connection.
+        const errorsLogged = shop.output.filter((line) => TRANSPORT_TROUBLE.test(line)).length;
+        assert.ok(errorsLogged > 0, `no service noticed the ${restart.server} restart\n${shop.tail()}`);
+        // The transports came through the restart whole: every service still stops cleanly (and leaves its group).
+        const exits = await shop.stopAll();
+        assert.deepEqual(
+          exits,
+          exits.map(() => 0),
+          'every service stops cleanly on SIGTERM after the restart',
+        );
+
         const statuses = [...states.values()].map((s) => s.status);
         const figures = {
           engine: engine.name,
@@ -140,13 +154,17 @@ export async function describeBrokerRestart(options: BrokerRestartOptions): Prom
           recoveryMs: recovered,
           clientRetries: accepted.reduce((sum, a) => sum + a.tries - 1, 0),
           notificationsSent: sends.size,
+          warningsLogged: errorsLogged,
           // Asserted above: every accepted order final and accounted for once in every service's database.
           lost: 0,
           duplicated: 0,
           at: new Date().toISOString(),
         };
         const name = restart.server === 'postgresql' ? 'postgres-restart' : 'broker-restart';
-        writeFigures(`${name}-${engine.name}`, figures);
+        writeFigures(
+          `${name}-${engine.name}${restart.variant === undefined ? '' : `-${restart.variant}`}`,
+          figures,
+        );
       } catch (error) {
         console.error(shop.tail(150));
         throw error;

@@ -34,6 +34,8 @@ export interface ServerRestart {
   readonly server: 'kafka' | 'nats' | 'rabbitmq' | 'postgresql';
   /** How it is restarted, in a few words (for the figures). */
   readonly how: string;
+  /** Set when this is not the server's usual restart: the figures file's name ends with it. */
+  readonly variant?: string;
   /**
    * Stops the server, waits `downMs`, starts it again and resolves once a client connects and works. The
    * start runs in a `finally`: the server comes back even when stopping it failed.
@@ -64,7 +66,7 @@ async function restartWith(
   downMs: number,
 ): Promise<RestartTimes> {
   const stoppedAt = Date.now();
-  let startedAt = 0;
+  let startedAt: number;
   try {
     await stop();
     await sleep(downMs);
@@ -178,13 +180,11 @@ async function amqpUsable(): Promise<void> {
 }
 
 /**
- * RabbitMQ 3.10: `rabbitmqctl stop_app` / `start_app`. The Erlang node stays up, the RabbitMQ application stops:
- * every connection is dropped, the port closes, and the durable quorum queues and their messages are kept. A
- * full process restart (`rabbitmqctl stop`, `rabbitmq-server -detached`) is not used: on this machine RabbitMQ
- * once stalled on AMQP handshakes after one, and the transports see the same thing either way (connections
- * gone, port closed, the same queues back). Usable once an AMQP connection opens a channel.
+ * RabbitMQ 3.10: `rabbitmqctl stop_app` / `start_app`, the default. The Erlang node stays up, the RabbitMQ
+ * application stops: every connection is dropped, the port closes, and the durable quorum queues and their
+ * messages are kept. Usable once an AMQP connection opens a channel (the port alone opens earlier).
  */
-export const rabbitmqRestart: ServerRestart = {
+export const rabbitmqAppRestart: ServerRestart = {
   server: 'rabbitmq',
   how: 'rabbitmqctl stop_app, then start_app (node up, queues kept)',
   restart: (downMs) =>
@@ -195,6 +195,52 @@ export const rabbitmqRestart: ServerRestart = {
       downMs,
     ),
 };
+
+/**
+ * `rabbitmq-server -detached` as the `rabbitmq` user with 20,000 file descriptors. Not through the
+ * `/usr/sbin/rabbitmq-server` wrapper: it switches user with `su`, whose `pam_limits` puts the soft limit back
+ * to 1,024 (what a node started by `scripts/services.sh` has), too few for hundreds of quorum queues.
+ * `setpriv` switches user without PAM, so the raised limit reaches the Erlang VM.
+ */
+const RABBITMQ_START =
+  'ulimit -n 20000 && cd /var/lib/rabbitmq && HOME=/var/lib/rabbitmq exec setpriv --reuid=rabbitmq ' +
+  '--regid=rabbitmq --init-groups /usr/lib/rabbitmq/bin/rabbitmq-server -detached ' +
+  '>>/var/log/rabbitmq/startup_log 2>>/var/log/rabbitmq/startup_err';
+
+/**
+ * RabbitMQ 3.10, the whole process: `rabbitmqctl stop` (the Erlang node exits), then `rabbitmq-server
+ * -detached` with `ulimit -n 20000` (see {@link RABBITMQ_START}), waiting until the node has booted
+ * and an AMQP connection opens a channel. Chosen with `HERALD_RABBITMQ_RESTART=process`.
+ */
+export const rabbitmqProcessRestart: ServerRestart = {
+  server: 'rabbitmq',
+  how: 'rabbitmqctl stop, then rabbitmq-server -detached (a new Erlang node)',
+  variant: 'process',
+  restart: (downMs) =>
+    restartWith(
+      () => run('rabbitmqctl', ['stop'], { timeout: 120_000 }),
+      async () => {
+        if (
+          await amqpUsable().then(
+            () => true,
+            () => false,
+          )
+        )
+          return;
+        await run('bash', ['-c', RABBITMQ_START], { timeout: 60_000 });
+        // The node answers `rabbitmqctl` a little after it was spawned; the AMQP probe below decides.
+        await run('rabbitmqctl', ['await_startup', '--timeout', '180'], { timeout: 200_000 }).catch(
+          () => undefined,
+        );
+      },
+      () => waitUsable('RabbitMQ', amqpUsable, 180_000),
+      downMs,
+    ),
+};
+
+/** The RabbitMQ restart of the tests: {@link rabbitmqAppRestart}, or the whole process if asked. */
+export const rabbitmqRestart: ServerRestart =
+  process.env.HERALD_RABBITMQ_RESTART === 'process' ? rabbitmqProcessRestart : rabbitmqAppRestart;
 
 /** The PostgreSQL cluster `scripts/services.sh` starts: the one version under `/etc/postgresql`. */
 function postgresVersion(): string {
