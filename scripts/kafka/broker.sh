@@ -9,6 +9,7 @@
 #   scripts/kafka/broker.sh resume   start the broker on its existing log dir (no format: records are kept)
 #   scripts/kafka/broker.sh bounce [down-seconds]
 #                                    stop, stay down (default 3 s), resume: a broker restart that loses nothing
+#   scripts/kafka/broker.sh restart  stop, then start (a fresh log dir: records are lost)
 #   scripts/kafka/broker.sh status   up or down (exit 0 or 3)
 #   scripts/kafka/broker.sh logs     tail of the broker's log
 #
