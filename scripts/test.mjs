@@ -3,6 +3,8 @@
 //   node scripts/test.mjs            every test: unit, integration (*.int.test.ts) and end-to-end (*.e2e.test.ts)
 //   node scripts/test.mjs --unit     unit tests only: in-process, milliseconds, no servers
 //   node scripts/test.mjs FILE...    the given files
+// Files named *.exclusive.e2e.test.ts stop shared servers (a broker, PostgreSQL): they run in a second phase,
+// after every other file, one at a time. The exit code is non-zero if either phase failed.
 // Node 20's runner does not expand globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -43,9 +45,27 @@ if (files.length === 0) {
 // need no build; NODE_OPTIONS passes it on to every process a test spawns.
 const SOURCE_CONDITION = '--conditions=@herald/source';
 const nodeOptions = [process.env.NODE_OPTIONS, SOURCE_CONDITION].filter(Boolean).join(' ');
-const result = spawnSync(
-  process.execPath,
-  [SOURCE_CONDITION, '--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: nodeOptions } },
-);
-process.exit(result.status ?? 1);
+const isExclusive = (file) => file.endsWith('.exclusive.e2e.test.ts');
+const phases = [
+  { files: files.filter((file) => !isExclusive(file)), concurrency: 2 },
+  { files: files.filter(isExclusive), concurrency: 1 },
+].filter((phase) => phase.files.length > 0);
+
+let status = 0;
+for (const phase of phases) {
+  const result = spawnSync(
+    process.execPath,
+    [
+      SOURCE_CONDITION,
+      '--import',
+      'tsx',
+      '--test',
+      `--test-concurrency=${phase.concurrency}`,
+      '--test-timeout=600000',
+      ...phase.files,
+    ],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: nodeOptions } },
+  );
+  if (result.status !== 0) status = result.status ?? 1;
+}
+process.exit(status);

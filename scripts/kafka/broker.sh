@@ -6,6 +6,10 @@
 #   scripts/kafka/broker.sh fetch    download the jars (reused when present)
 #   scripts/kafka/broker.sh start    fetch if needed, format a fresh log dir, start, wait until it serves
 #   scripts/kafka/broker.sh stop     SIGTERM, wait for the clean shutdown
+#   scripts/kafka/broker.sh resume   start the broker on its existing log dir (no format: records are kept)
+#   scripts/kafka/broker.sh bounce [down-seconds]
+#                                    stop, stay down (default 3 s), resume: a broker restart that loses nothing
+#   scripts/kafka/broker.sh restart  stop, then start (a fresh log dir: records are lost)
 #   scripts/kafka/broker.sh status   up or down (exit 0 or 3)
 #   scripts/kafka/broker.sh logs     tail of the broker's log
 #
@@ -190,12 +194,26 @@ start() {
       die "formatting the log dir failed:
 $(tail -n 30 "$LOG_FILE")"
     say "formatted $RUN/data (cluster $id); starting on 127.0.0.1:$PORT"
-    # Output goes to a file: a full pipe would block the broker. setsid: the broker outlives this shell.
-    setsid java -Xms512m -Xmx512m -XX:+UseG1GC "$java_log" -cp "$LIB/*" kafka.Kafka \
-      "$RUN/server.properties" >>"$LOG_FILE" 2>&1 </dev/null &
-    pid=$!
-    echo "$pid" >"$PID_FILE"
+    pid="$(launch)"
   fi
+  wait_serving "$pid"
+}
+
+# Starts the broker on the configuration and log dir in $RUN; prints its pid.
+launch() {
+  local java_log="-Dlog4j2.configurationFile=$RUN/log4j2.properties"
+  # Only lines written from here on count as this start's "Kafka Server started" (see wait_serving).
+  wc -c <"$LOG_FILE" >"$RUN/broker.log-mark" 2>/dev/null || echo 0 >"$RUN/broker.log-mark"
+  # Output goes to a file: a full pipe would block the broker. setsid: the broker outlives this shell.
+  setsid java -Xms512m -Xmx512m -XX:+UseG1GC "$java_log" -cp "$LIB/*" kafka.Kafka \
+    "$RUN/server.properties" >>"$LOG_FILE" 2>&1 </dev/null &
+  echo "$!" >"$PID_FILE"
+  echo "$!"
+}
+
+# Waits until pid $1 serves on $PORT, or dies with the log's tail.
+wait_serving() {
+  local pid=$1
   local deadline=$((SECONDS + START_TIMEOUT))
   while ((SECONDS < deadline)); do
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -203,7 +221,8 @@ $(tail -n 30 "$LOG_FILE")"
       die "the broker exited during start-up; log tail:
 $(tail -n 40 "$LOG_FILE")"
     fi
-    if port_open "$PORT" && grep -q 'Kafka Server started' "$LOG_FILE"; then
+    if port_open "$PORT" && tail -c "+$(($(cat "$RUN/broker.log-mark" 2>/dev/null || echo 0) + 1))" "$LOG_FILE" |
+      grep -q 'Kafka Server started'; then
       say "up on 127.0.0.1:$PORT (pid $pid, log $LOG_FILE)"
       return 0
     fi
@@ -211,6 +230,25 @@ $(tail -n 40 "$LOG_FILE")"
   done
   die "not serving after ${START_TIMEOUT}s (pid $pid still running; see $LOG_FILE):
 $(tail -n 40 "$LOG_FILE")"
+}
+
+# Starts the broker again on the log dir a previous `start` formatted, keeping every record and offset.
+resume() {
+  local pid
+  if pid="$(running_pid)"; then
+    if port_open "$PORT"; then
+      say "already up on 127.0.0.1:$PORT (pid $pid)"
+      return 0
+    fi
+    say "pid $pid is starting; waiting"
+  else
+    [[ -f "$RUN/data/meta.properties" && -f "$RUN/server.properties" ]] ||
+      die "no formatted log dir in $RUN (run \`$0 start\` first)"
+    port_open "$PORT" && die "something else serves 127.0.0.1:$PORT"
+    say "resuming on $RUN/data (records kept); starting on 127.0.0.1:$PORT"
+    pid="$(launch)"
+  fi
+  wait_serving "$pid"
 }
 
 stop() {
@@ -258,10 +296,17 @@ case "${1:-}" in
     stop
     start
     ;;
+  resume) resume ;;
+  bounce)
+    [[ "${2:-3}" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "bounce: down-seconds must be a number, not '${2:-}'"
+    stop
+    sleep "${2:-3}"
+    resume
+    ;;
   status) status ;;
   logs) tail -n "${2:-50}" "$LOG_FILE" ;;
   *)
-    echo "usage: $0 fetch|start|stop|restart|status|logs [lines]" >&2
+    echo "usage: $0 fetch|start|stop|restart|resume|bounce [down-seconds]|status|logs [lines]" >&2
     exit 2
     ;;
 esac

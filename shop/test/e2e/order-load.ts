@@ -144,3 +144,14 @@ export function writeFigures(name: string, figures: Record<string, unknown>): st
   writeFileSync(path, `${JSON.stringify(figures, null, 2)}\n`);
   return path;
 }
+
+/** How many times the notification service logged sending each order's notification, across its restarts. */
+export function notificationSends(shop: Shop): Map<string, number> {
+  const sends = new Map<string, number>();
+  for (const line of shop.output) {
+    const match = /"orderId":"([^"]+)"/.exec(line);
+    if (line.startsWith('[notification-service]') && line.includes('"msg":"notify ') && match !== null)
+      sends.set(match[1]!, (sends.get(match[1]!) ?? 0) + 1);
+  }
+  return sends;
+}

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceName } from '../../src/runtime/spawn-service.ts';
 import type { Engine } from './engines.ts';
-import { placeOrder, sleep, writeFigures, type AcceptedOrder } from './order-load.ts';
+import { notificationSends, placeOrder, sleep, writeFigures, type AcceptedOrder } from './order-load.ts';
 import { SERVICE_NAMES } from './shop-harness.ts';
 import { assertConsistent, newShop, skipReason, waitUntilSettled, type OrderState } from './shop-scenario.ts';
 
@@ -80,12 +80,7 @@ export async function describeSigkillStorm(options: StormOptions): Promise<void>
         await assertConsistent(shop, ids, states, { unknownNotificationsAllowed: true });
 
         // Sent at most once: the log sender's lines, across every restart of the notification service.
-        const sends = new Map<string, number>();
-        for (const line of shop.output) {
-          const match = /"orderId":"([^"]+)"/.exec(line);
-          if (line.startsWith('[notification-service]') && line.includes('"msg":"notify ') && match !== null)
-            sends.set(match[1]!, (sends.get(match[1]!) ?? 0) + 1);
-        }
+        const sends = notificationSends(shop);
         const sentTwice = [...sends].filter(([, n]) => n > 1);
         assert.deepEqual(sentTwice, [], 'no notification sent twice');
         const unknown = await shop.reader.all<{ n: number | string }>(
