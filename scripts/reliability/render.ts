@@ -34,7 +34,106 @@ const field =
     values[name];
 const col = (heading: string, name: string = heading): Column => ({ heading, value: field(name) });
 
+type Values = Readonly<Record<string, unknown>>;
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+/** `p50 / p95` of a latency summary, ms. */
+const p50p95 =
+  (name: string): Column['value'] =>
+  (v) => {
+    const l = (v[name] ?? {}) as Record<string, number>;
+    return `${cell(l.p50)} / ${cell(l.p95)} ms`;
+  };
+/** The range of the per-service peak RSS in an `rssMiB` record, MiB. */
+const peakRss = (v: Values): string => {
+  const peaks = Object.values((v.rssMiB ?? {}) as Record<string, { peakMiB: number }>).map((r) => r.peakMiB);
+  return peaks.length === 0 ? '–' : `${Math.min(...peaks)}-${Math.max(...peaks)} MiB`;
+};
+/** The range of each service's last third minus first third of its RSS samples, MiB. */
+const growth =
+  (name: string) =>
+  (v: Values): string => {
+    const d = Object.values(
+      (v[name] ?? {}) as Record<string, { firstThirdMiB: number; lastThirdMiB: number }>,
+    ).map((r) => Math.round((r.lastThirdMiB - r.firstThirdMiB) * 10) / 10);
+    return d.length === 0 ? '–' : `${Math.min(...d)} to ${Math.max(...d)} MiB`;
+  };
+
 const KINDS: Record<string, KindView> = {
+  'broker-restart': {
+    title: 'Broker restart under load',
+    test: '`shop/test/broker-restart-<engine>.exclusive.e2e.test.ts`: the broker stopped, down 4 s, started again',
+    columns: [
+      col('restarted by', 'restartedBy'),
+      col('orders accepted', 'ordersAccepted'),
+      col('confirmed'),
+      col('cancelled'),
+      col('down ms', 'downtimeMs'),
+      col('unavailable ms', 'unavailableMs'),
+      col('recovery ms', 'recoveryMs'),
+      col('client retries', 'clientRetries'),
+      col('lost'),
+      col('twice', 'duplicated'),
+    ],
+  },
+  'postgres-restart': {
+    title: 'PostgreSQL restart under load',
+    test: "`shop/test/postgres-restart.exclusive.e2e.test.ts`: the services' state server stopped and started",
+    columns: [
+      col('orders accepted', 'ordersAccepted'),
+      col('confirmed'),
+      col('cancelled'),
+      col('down ms', 'downtimeMs'),
+      col('unavailable ms', 'unavailableMs'),
+      col('recovery ms', 'recoveryMs'),
+      col('client retries', 'clientRetries'),
+      col('lost'),
+      col('twice', 'duplicated'),
+    ],
+  },
+  'poison-flood': {
+    title: 'Poison and schema-invalid flood',
+    test: '`shop/test/poison-flood-<engine>.e2e.test.ts`: bad records published onto the topics under load',
+    columns: [
+      col('bad records', 'badRecordsPublished'),
+      { heading: 'dead letters per group', value: (v) => v.deadLettersPerGroup },
+      { heading: 'all dead-lettered after ms', value: (v) => num(v.allDeadLetteredMs) },
+      col('orders'),
+      { heading: 'settle p50 / p95 before', value: p50p95('settleLatencyBeforeFloodMs') },
+      { heading: 'settle p50 / p95 during', value: p50p95('settleLatencyDuringFloodMs') },
+    ],
+  },
+  overload: {
+    title: 'Overload',
+    test: '`shop/test/overload-<engine>.e2e.test.ts`: producers faster than the saga, RSS sampled every 500 ms',
+    columns: [
+      col('orders POSTed', 'ordersAccepted'),
+      col('events published directly', 'directOrderPlaced'),
+      col('settled per s', 'settledPerSecond'),
+      {
+        heading: 'backlog peak (lag + outbox)',
+        value: (v) => {
+          const b = (v.backlogPeak ?? {}) as Record<string, number>;
+          return `${cell(b.lag)} + ${cell(b.outbox)}`;
+        },
+      },
+      col('drain ms', 'drainMs'),
+      { heading: 'peak RSS per service', value: peakRss },
+      { heading: 'RSS growth during the load (last third - first)', value: growth('rssDuringLoadMiB') },
+    ],
+  },
+  soak: {
+    title: 'Soak',
+    test: '`npm run soak`: a steady rate for minutes, RSS sampled each second',
+    columns: [
+      col('minutes'),
+      col('orders'),
+      col('confirmed'),
+      col('cancelled'),
+      { heading: 'settle p50 / p95', value: p50p95('settleLatencyMs') },
+      { heading: 'peak RSS per service', value: peakRss },
+      { heading: 'RSS growth (last third - first)', value: growth('rssMiB') },
+    ],
+  },
   'sigkill-storm': {
     title: 'SIGKILL storm',
     test: '`shop/test/storm-<engine>.e2e.test.ts`: a seeded service SIGKILLed every 2-4 s under 8 orders/s',
