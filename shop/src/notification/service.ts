@@ -15,6 +15,9 @@ import { fromOrderService, refuseSettled } from '../runtime/trusted-source.ts';
 import { logSender, type NotificationSender } from './sender.ts';
 import { notificationStores, type Notification } from './store.ts';
 
+/** How long the service keeps trying to record a sender's answer while its database is away, ms. */
+const RECORD_PATIENCE_MS = 120_000;
+
 /** Options of {@link notificationService}. */
 export interface NotificationServiceOptions extends ServiceOptions {
   /** Default: {@link logSender} (stored and logged). */
@@ -85,22 +88,59 @@ export async function notificationService(options: NotificationServiceOptions) {
       await send(notification);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      await storage.run(({ store }) => store.finish(notification.notificationId, 'failed', reason));
+      await record(context, orderId, () =>
+        storage.run(({ store }) => store.finish(notification.notificationId, 'failed', reason)),
+      );
       log.error('notification failed', { orderId, outcome, error });
       return;
     }
-    await runHandling(event, () =>
-      storage.run(async ({ store, emit }) => {
-        await store.finish(notification.notificationId, 'sent');
-        await emit(NotificationSent, {
-          notificationId: notification.notificationId,
-          orderId,
-          userId,
-          outcome,
-          channel: sender.channel,
-        });
-      }),
+    await record(context, orderId, () =>
+      runHandling(event, () =>
+        storage.run(async ({ store, emit }) => {
+          await store.finish(notification.notificationId, 'sent');
+          await emit(NotificationSent, {
+            notificationId: notification.notificationId,
+            orderId,
+            userId,
+            outcome,
+            channel: sender.channel,
+          });
+        }),
+      ),
     );
+  }
+
+  /**
+   * Records the sender's answer, retrying while the database is away: the answer is known only here, and a
+   * redelivery would not bring it back (the claim and the inbox record are already committed), so giving up at
+   * once would leave the claim `sending` for good. Gives up after {@link RECORD_PATIENCE_MS} or when the router
+   * stops; the claim then becomes `unknown` at the next start, as after a crash mid-send.
+   */
+  async function record(
+    context: HandlerContext,
+    orderId: string,
+    write: () => Promise<unknown>,
+  ): Promise<void> {
+    const giveUpAt = Date.now() + RECORD_PATIENCE_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        if (Date.now() >= giveUpAt || context.signal.aborted) {
+          log.error(
+            'notification outcome not recorded; it stays claimed and is marked unknown at the next start',
+            {
+              orderId,
+              error,
+            },
+          );
+          throw error;
+        }
+        if (attempt === 1) log.warn('recording a notification outcome failed; retrying', { orderId, error });
+        await sleep(backoffDelay({ initialMs: 100, maxMs: 5000 }, attempt));
+      }
+    }
   }
 
   router.on(OrderConfirmed, async (event, context) => {
