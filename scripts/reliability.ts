@@ -44,7 +44,7 @@ function probe(command: string, args: readonly string[]): string | undefined {
   }
 }
 
-function context(): RunContext {
+function context(renderOnly: boolean): RunContext {
   const cpu = cpus();
   const kafka =
     process.env.KAFKA_VERSION ??
@@ -64,7 +64,9 @@ function context(): RunContext {
     date: new Date().toISOString().slice(0, 10),
     machine: `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, ${type()} ${release()}`,
     versions,
-    command: 'npm run reliability',
+    command: renderOnly
+      ? 'the system fault tests (run by `npm test` and `npm run reliability`; this page by `npm run reliability -- --render-only`)'
+      : '`npm run reliability`',
   };
 }
 
@@ -80,9 +82,9 @@ function faultTests(engines: readonly string[] | undefined): string[] {
     .map((file) => join('shop', 'test', file));
 }
 
-async function render(): Promise<void> {
+async function render(renderOnly: boolean): Promise<void> {
   const doc = readFileSync(DOC, 'utf8');
-  const section = renderFigures(readFigures(), context());
+  const section = renderFigures(readFigures(), context(renderOnly));
   writeFileSync(DOC, await withFigures(doc, section, (await resolveConfig(DOC)) ?? {}));
   console.log(`docs/reliability.md: figures written from ${FIGURES_DIR}`);
 }
@@ -111,4 +113,4 @@ if (option('render-only') === undefined) {
     process.exit(run.status ?? 1);
   }
 }
-await render();
+await render(option('render-only') !== undefined);

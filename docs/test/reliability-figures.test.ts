@@ -10,7 +10,7 @@ const run = {
   date: '2026-12-03',
   machine: '2 cores',
   versions: ['Node v24.0.0'],
-  command: 'npm run reliability',
+  command: '`npm run reliability`',
 };
 
 describe('npm run reliability: the figures page', () => {

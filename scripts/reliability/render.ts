@@ -12,6 +12,7 @@ export interface RunContext {
   readonly date: string;
   readonly machine: string;
   readonly versions: readonly string[];
+  /** How the figures were measured, in Markdown (`` `npm run reliability` ``). */
   readonly command: string;
 }
 
@@ -196,7 +197,7 @@ function table(view: KindView, records: readonly Figures[]): string {
 export function renderFigures(figures: readonly Figures[], run: RunContext): string {
   const kinds = [...new Set(figures.map((f) => f.kind))];
   const parts = [
-    `Measured by \`${run.command}\` on ${run.date}: ${run.machine}; ${run.versions.join(', ')}. Every row is a ` +
+    `Measured by ${run.command} on ${run.date}: ${run.machine}; ${run.versions.join(', ')}. Every row is a ` +
       'run whose invariants all held: 0 orders lost, 0 effects applied twice, 0 notifications sent twice.',
   ];
   if (kinds.length === 0) parts.push('No figures yet: run `npm run reliability`.');
