@@ -5,10 +5,11 @@
  * for the `*.exclusive.e2e.test.ts` files, which `scripts/test.mjs` runs alone: other tests would see the server
  * go away.
  */
-import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { createConnection } from 'node:net';
 import { Admin } from '@platformatic/kafka';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
@@ -41,6 +42,43 @@ export interface ServerRestart {
    * start runs in a `finally`: the server comes back even when stopping it failed.
    */
   restart(downMs: number): Promise<RestartTimes>;
+}
+
+/**
+ * The environment for `broker.sh`: with `HERALD_KAFKA_HOME` set to the run directory of the broker serving
+ * `KAFKA_BROKERS[0]` when another checkout's script started it (its command line names its
+ * `<home>/run/server.properties`), so a test in a fresh clone restarts the broker that is actually running.
+ */
+function kafkaEnv(): NodeJS.ProcessEnv {
+  if (process.env.HERALD_KAFKA_HOME !== undefined) return process.env;
+  try {
+    const port = KAFKA_BROKERS[0]!.split(':')[1]!;
+    const listening = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+    const pid = /pid=(\d+)/.exec(listening)?.[1];
+    if (pid === undefined) return process.env;
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const properties = args.find((arg) => arg.endsWith('/run/server.properties'));
+    return properties === undefined
+      ? process.env
+      : { ...process.env, HERALD_KAFKA_HOME: dirname(dirname(properties)) };
+  } catch {
+    return process.env;
+  }
+}
+
+/** Whether something accepts TCP connections on `host:port` now. */
+function portOpen(hostPort: string): Promise<boolean> {
+  const [host, port] = hostPort.split(':') as [string, string];
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port: Number(port) });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 /** Polls `usable` until it resolves true, for at most `timeoutMs`; throws with the last error otherwise. */
@@ -90,8 +128,17 @@ export const kafkaRestart: ServerRestart = {
   how: 'broker.sh stop, then resume on the same log dir',
   restart: (downMs) =>
     restartWith(
-      () => run('bash', [KAFKA_SCRIPT, 'stop'], { timeout: 90_000 }),
-      () => run('bash', [KAFKA_SCRIPT, 'resume'], { timeout: 150_000 }),
+      async () => {
+        await run('bash', [KAFKA_SCRIPT, 'stop'], { timeout: 90_000, env: kafkaEnv() });
+        // A broker this checkout's script did not start (another checkout's, a system one) is still serving:
+        // restarting it is not ours to do, and a test that thought it had would prove nothing.
+        if (await portOpen(KAFKA_BROKERS[0]!))
+          throw new Error(
+            `Kafka at ${KAFKA_BROKERS[0]} still serves after \`broker.sh stop\`: it was not started by ${KAFKA_SCRIPT} ` +
+              '(set HERALD_KAFKA_HOME to the run directory of the one that started it)',
+          );
+      },
+      () => run('bash', [KAFKA_SCRIPT, 'resume'], { timeout: 150_000, env: kafkaEnv() }),
       () =>
         waitUsable('Kafka', async () => {
           const admin = new Admin({ clientId: 'shop-e2e-restart-probe', bootstrapBrokers: KAFKA_BROKERS });
