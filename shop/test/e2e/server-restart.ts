@@ -126,10 +126,12 @@ const KAFKA_SCRIPT = join(REPO_ROOT, 'scripts', 'kafka', 'broker.sh');
 export const kafkaRestart: ServerRestart = {
   server: 'kafka',
   how: 'broker.sh stop, then resume on the same log dir',
-  restart: (downMs) =>
-    restartWith(
+  restart: (downMs) => {
+    // Read before the stop: afterwards nothing serves the port to read it from.
+    const env = kafkaEnv();
+    return restartWith(
       async () => {
-        await run('bash', [KAFKA_SCRIPT, 'stop'], { timeout: 90_000, env: kafkaEnv() });
+        await run('bash', [KAFKA_SCRIPT, 'stop'], { timeout: 90_000, env });
         // A broker this checkout's script did not start (another checkout's, a system one) is still serving:
         // restarting it is not ours to do, and a test that thought it had would prove nothing.
         if (await portOpen(KAFKA_BROKERS[0]!))
@@ -138,7 +140,7 @@ export const kafkaRestart: ServerRestart = {
               '(set HERALD_KAFKA_HOME to the run directory of the one that started it)',
           );
       },
-      () => run('bash', [KAFKA_SCRIPT, 'resume'], { timeout: 150_000, env: kafkaEnv() }),
+      () => run('bash', [KAFKA_SCRIPT, 'resume'], { timeout: 150_000, env }),
       () =>
         waitUsable('Kafka', async () => {
           const admin = new Admin({ clientId: 'shop-e2e-restart-probe', bootstrapBrokers: KAFKA_BROKERS });
@@ -149,7 +151,8 @@ export const kafkaRestart: ServerRestart = {
           }
         }),
       downMs,
-    ),
+    );
+  },
 };
 
 /** The command line `scripts/services.sh` starts NATS with (JetStream's store in `/var/lib/nats-server`). */
