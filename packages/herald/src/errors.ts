@@ -23,6 +23,13 @@ export const ErrorCodes = {
   DEAD_LETTER_NOT_FOUND: 'HERALD_DEAD_LETTER_NOT_FOUND',
   /** `HERALD_BROKER` (or a transport URL) names no known transport or is malformed. */
   BROKER_URL: 'HERALD_BROKER_URL',
+  /**
+   * An event's data version is newer than its definition's, or older with no upcaster path to it, or an upcaster
+   * threw. Permanent: the event is dead-lettered (`unknown-version`, `upcast`) for replay after a deploy.
+   */
+  UNKNOWN_VERSION: 'HERALD_UNKNOWN_VERSION',
+  /** A contract differs from its committed snapshot in a way that breaks old consumers or old events. */
+  INCOMPATIBLE_CONTRACT: 'HERALD_INCOMPATIBLE_CONTRACT',
 } as const;
 
 /** One of the stable codes of {@link ErrorCodes}. */
@@ -112,6 +119,10 @@ export function deadLetterReason(error: unknown): string {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (code === ErrorCodes.VALIDATION) return 'validation';
   if (code === ErrorCodes.DECODE) return 'decode';
+  if (code === ErrorCodes.UNKNOWN_VERSION) {
+    const reason = (error as { details?: { reason?: unknown } }).details?.reason;
+    return reason === 'upcast' ? 'upcast' : 'unknown-version';
+  }
   if (isPermanent(error)) return 'permanent-error';
   return 'max-attempts';
 }

@@ -19,7 +19,29 @@ export interface EventDefinition<Schema extends StandardSchemaV1 = StandardSchem
   key?(data: StandardSchemaV1.InferOutput<Schema>): string;
   /** Derives the CloudEvents `subject`. Defaults to the partition key. */
   subject?(data: StandardSchemaV1.InferOutput<Schema>): string;
+  /**
+   * The version of this contract's data, an integer from 1 (the default). Bump it for a change old consumers or
+   * old events cannot take (see docs/versioning.md): it travels in the `dataversion` extension attribute and in
+   * `dataschema`, and a consumer that meets a newer version than its definition's dead-letters it
+   * (`unknown-version`).
+   */
+  readonly version?: number;
+  /**
+   * Upcasters by the version they read: `upcasters[k]` turns data of version `k` into data of version `k + 1`.
+   * A consumer runs them in sequence before validation, so its handler sees every older event as the current
+   * version (also when replayed from a dead-letter queue or an offset). A version with no path to the current
+   * one is dead-lettered (`unknown-version`).
+   */
+  readonly upcasters?: Readonly<Record<number, Upcaster>>;
+  /**
+   * The `dataschema` URI of each version, for a schema registry or published documents. Default:
+   * `urn:herald:schema:<type>:v<version>`.
+   */
+  dataschema?(version: number): string;
 }
+
+/** Turns the data of one version into the data of the next. Throwing dead-letters the event (`upcast`). */
+export type Upcaster = (data: unknown) => unknown;
 
 /** The data type an event definition's schema accepts as input (what `publish` takes). */
 export type EventInput<D extends EventDefinition> = StandardSchemaV1.InferInput<D['schema']>;
@@ -44,7 +66,30 @@ export function defineEvent<Schema extends StandardSchemaV1>(
   if (typeof definition.schema?.['~standard']?.validate !== 'function') {
     throw configError('schema', 'a Standard Schema (zod 4, valibot, arktype...)', typeof definition.schema);
   }
+  checkVersioning(definition);
   return Object.freeze({ ...definition });
+}
+
+function checkVersioning(definition: EventDefinition): void {
+  const version = definition.version ?? 1;
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw configError('version', 'an integer >= 1', definition.version);
+  }
+  if (definition.upcasters === undefined) return;
+  if (typeof definition.upcasters !== 'object' || definition.upcasters === null) {
+    throw configError('upcasters', 'an object of functions by the version they read', definition.upcasters);
+  }
+  for (const [from, upcaster] of Object.entries(definition.upcasters)) {
+    const k = Number(from);
+    if (!Number.isSafeInteger(k) || k < 1 || k >= version) {
+      throw configError(
+        'upcasters',
+        `keys that are versions older than ${version} (1..${version - 1}) of ${definition.type}`,
+        from,
+      );
+    }
+    if (typeof upcaster !== 'function') throw configError(`upcasters.${from}`, 'a function', upcaster);
+  }
 }
 
 function checked<D extends EventDefinition>(

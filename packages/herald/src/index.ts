@@ -15,6 +15,7 @@ export * from './causation.ts';
 export * from './publisher.ts';
 export * from './middleware.ts';
 export * from './middleware/validation.ts';
+export * from './event-version.ts';
 export * from './middleware/retry.ts';
 export * from './middleware/redelivery.ts';
 export * from './middleware/dead-letter.ts';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeRecord, JSON_CONTENT_TYPE, type Codec } from './codec.ts';
 import { ErrorCodes, HeraldError } from './errors.ts';
+import { DATA_VERSION_ATTRIBUTE } from './event-version.ts';
 
 /** Options of {@link plainJsonCodec}. */
 export interface PlainJsonCodecOptions {
@@ -10,6 +11,11 @@ export interface PlainJsonCodecOptions {
   readonly typeField?: string;
   /** The body field holding the data. Default `data`. */
   readonly dataField?: string;
+  /**
+   * The body field naming the data's version (an integer, see `EventDefinition.version`). Default `version`. A
+   * body without it is version 1.
+   */
+  readonly versionField?: string;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -22,7 +28,8 @@ function contentId(topic: string, bytes: Uint8Array): string {
 
 /**
  * Reads events from clients that know nothing of CloudEvents: a JSON body such as
- * `{"event": "OrderPlaced", "data": {...}}` becomes a CloudEvent of type `OrderPlaced`. Records that carry
+ * `{"event": "OrderPlaced", "data": {...}}` becomes a CloudEvent of type `OrderPlaced` (data version 1, or the
+ * body's `"version"`). Records that carry
  * CloudEvents attributes are read as CloudEvents, so one router serves both.
  *
  * A plain event has no id of its own: it gets one derived from its topic and bytes, so a redelivered copy is
@@ -31,6 +38,7 @@ function contentId(topic: string, bytes: Uint8Array): string {
 export function plainJsonCodec(options: PlainJsonCodecOptions = {}): Codec {
   const typeField = options.typeField ?? 'event';
   const dataField = options.dataField ?? 'data';
+  const versionField = options.versionField ?? 'version';
   return {
     name: 'plain-json',
     decode(delivery) {
@@ -55,6 +63,7 @@ export function plainJsonCodec(options: PlainJsonCodecOptions = {}): Codec {
         );
       }
       const data = (body as Record<string, unknown>)[dataField];
+      const version = (body as Record<string, unknown>)[versionField];
       return {
         specversion: '1.0',
         id: contentId(record.topic, record.data),
@@ -64,6 +73,10 @@ export function plainJsonCodec(options: PlainJsonCodecOptions = {}): Codec {
         datacontenttype: JSON_CONTENT_TYPE,
         data: data ?? null,
         ...(record.key === undefined ? {} : { partitionkey: record.key }),
+        // Read by the validation middleware: a value that is not a version dead-letters the event with the reason.
+        ...(version === undefined
+          ? {}
+          : { extensions: { [DATA_VERSION_ATTRIBUTE]: JSON.stringify(version) } }),
       };
     },
   };

@@ -8,6 +8,7 @@ import {
   type EventDefinition,
   type EventInput,
 } from './event-definition.ts';
+import { DATA_VERSION_ATTRIBUTE, dataschemaOf, definitionVersion } from './event-version.ts';
 import { newEventId, type CloudEvent } from './message.ts';
 import { creationContext, publishEvent } from './tracing/producer.ts';
 import type { Transport } from './transport.ts';
@@ -39,7 +40,8 @@ export interface Publisher {
 }
 
 /**
- * Builds the envelope of an event whose data is already validated. Correlation and causation come from
+ * Builds the envelope of an event whose data is already validated. Its `dataschema` and `dataversion` name the
+ * definition's version (see `event-version.ts`). Correlation and causation come from
  * `options`, else from the event being handled in this async context (see `runHandling`), else the event starts
  * a new flow (its correlation id is its own id). Trace context (the CloudEvents `traceparent`/`tracestate`) comes
  * from `options`, else, with an OpenTelemetry SDK registered, from a new `create <topic>` PRODUCER span under the
@@ -65,6 +67,7 @@ export function buildEvent<D extends EventDefinition>(
   const traceparent = options.traceparent ?? created?.traceparent ?? parent?.traceparent;
   const inheritedState = created === undefined ? parent?.tracestate : created.tracestate;
   const tracestate = options.tracestate ?? (options.traceparent === undefined ? inheritedState : undefined);
+  const version = definitionVersion(definition);
   return {
     specversion: '1.0',
     id,
@@ -72,6 +75,7 @@ export function buildEvent<D extends EventDefinition>(
     type: definition.type,
     time: (options.time ?? new Date()).toISOString(),
     datacontenttype: JSON_CONTENT_TYPE,
+    dataschema: dataschemaOf(definition, version),
     data: value,
     correlationid,
     ...(causationid === undefined ? {} : { causationid }),
@@ -79,7 +83,7 @@ export function buildEvent<D extends EventDefinition>(
     ...(subject === undefined ? {} : { subject }),
     ...(traceparent === undefined ? {} : { traceparent }),
     ...(tracestate === undefined ? {} : { tracestate }),
-    ...(options.extensions === undefined ? {} : { extensions: options.extensions }),
+    extensions: { ...options.extensions, [DATA_VERSION_ATTRIBUTE]: String(version) },
   };
 }
 
