@@ -23,6 +23,7 @@ export * from './middleware/idempotency.ts';
 export * from './middleware/timeout.ts';
 export * from './logger.ts';
 export * from './router.ts';
+export * from './batch-handler.ts';
 export * from './create-router.ts';
 export * from './default-pipeline.ts';
 export * from './unit-of-work.ts';

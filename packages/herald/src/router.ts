@@ -1,3 +1,4 @@
+import { batchingHandler, type BatchHandler, type BatchOptions } from './batch-handler.ts';
 import { runHandling } from './causation.ts';
 import {
   configError,
@@ -111,6 +112,12 @@ export interface RouterDescription {
 export interface Router {
   /** Registers the handler of one event type. Call before `start`. */
   on<D extends EventDefinition>(definition: D, handler: Handler<D>): Router;
+  /**
+   * Registers a batch handler for one event type (see {@link batchingHandler}): events are handed over in
+   * batches of up to `maxSize` (at most the router's concurrency), after at most `maxWaitMs`, and each is
+   * settled on its own (the handler returns the ids that failed). Throws `HERALD_CONFIG` on a bad option.
+   */
+  onBatch<D extends EventDefinition>(definition: D, handler: BatchHandler<D>, options?: BatchOptions): Router;
   /** Subscribes; resolves once receiving. */
   start(): Promise<void>;
   /** Stops receiving, waits for in-flight handlers (up to the shutdown timeout), then aborts them. */
@@ -283,6 +290,9 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
         throw configError('on', 'one handler per event type', definition.type);
       handlers.set(definition.type, { definition, handler: handler as Handler<EventDefinition> });
       return router;
+    },
+    onBatch(definition, handler, batchOptions = {}) {
+      return router.on(definition, batchingHandler(definition.type, handler, batchOptions, concurrency));
     },
     async start() {
       if (closed) throw new HeraldError(ErrorCodes.CLOSED, `Router "${group}" is closed`);
