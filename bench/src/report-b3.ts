@@ -111,8 +111,10 @@ export function markdownB3(r: B3Report): string {
     '### Known gaps',
     '',
     '- Herald runs its own topology (RabbitMQ: 8 partition queues per group with single active consumer and ' +
-      'lock queues; NATS: 8 partition subjects and consumers, membership and claims), the raw clients one ' +
-      'queue or one consumer: the comparison includes what that topology costs.',
+      'lock queues; NATS: 8 partition subjects and consumers, membership and claims). The goal ratios are ' +
+      'taken against the raw client on the same partitioned topology (`amqplib-8q`, `nats-raw-8p`: the same ' +
+      'queues or subjects and consumers, without the membership, claims and lock queues); the rows against ' +
+      'the raw client on one queue or subject show what partitioning itself costs on this broker.',
     "- Herald's NATS publisher sets `Nats-Msg-Id` (server-side deduplication, its default); the raw nats.js " +
       'publisher does not.',
     `- nats-server ${e.nats?.version ?? ''} rejects \`sync_interval: always\`, so the JetStream rows are D1; the ` +

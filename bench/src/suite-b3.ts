@@ -55,9 +55,13 @@ function comparisons(herald: string, raw: string, what: string): ComparisonSpec[
   ];
 }
 
+// Like with like first: the raw client on Herald's partitioned topology (the goal's ratio), then the raw client
+// on its simplest topology (one queue or subject), which shows what the partitioning itself costs.
 const COMPARISONS: readonly ComparisonSpec[] = [
-  ...comparisons('herald-rabbitmq', 'amqplib', 'RabbitMQ'),
-  ...comparisons('herald-nats', 'nats-raw', 'NATS JetStream'),
+  ...comparisons('herald-rabbitmq', 'amqplib-8q', 'RabbitMQ, 8 queues each'),
+  ...comparisons('herald-rabbitmq', 'amqplib', 'RabbitMQ, Herald 8 queues vs raw 1 queue'),
+  ...comparisons('herald-nats', 'nats-raw-8p', 'NATS JetStream, 8 subjects each'),
+  ...comparisons('herald-nats', 'nats-raw', 'NATS JetStream, Herald 8 subjects vs raw 1 subject'),
 ];
 
 export async function runB3(ctx: SuiteContext): Promise<SuiteOutcome> {

@@ -1,10 +1,16 @@
-import { AMQPLIB_PREFETCH } from './peers/amqplib-client.ts';
-import { amqplibSetup } from './peers/amqplib-setup.ts';
+import { AMQPLIB_PARTITION_PREFETCH, AMQPLIB_PREFETCH } from './peers/amqplib-client.ts';
+import { amqplibPartitionedSetup, amqplibSetup } from './peers/amqplib-setup.ts';
 import { HERALD_CONCURRENCY } from './peers/herald-client.ts';
 import { heraldNatsSetup } from './peers/herald-nats-setup.ts';
 import { HERALD_RABBITMQ_PARTITIONS, heraldRabbitmqSetup } from './peers/herald-rabbitmq-setup.ts';
 import { JETSTREAM_PULL_BATCH } from './peers/jetstream-client.ts';
-import { JETSTREAM_MAX_ACK_PENDING, jetstreamSetup } from './peers/jetstream-setup.ts';
+import {
+  JETSTREAM_MAX_ACK_PENDING,
+  JETSTREAM_PARTITION_MAX_ACK_PENDING,
+  jetstreamPartitionedSetup,
+  jetstreamSetup,
+} from './peers/jetstream-setup.ts';
+import { NATS_PARTITION_PULL_BATCH } from './peers/nats-raw-client.ts';
 import type { Scenario } from './summary.ts';
 import type { System } from './system.ts';
 
@@ -53,6 +59,21 @@ export function b3Systems(natsVersion: string | undefined): System[] {
     },
     {
       ...base,
+      id: 'amqplib-8q',
+      peer: 'amqplib',
+      durability: 'D2',
+      label: `raw amqplib, ${HERALD_RABBITMQ_PARTITIONS} queues`,
+      durabilityLabel: RABBITMQ_DURABILITY,
+      broker: 'beam.smp',
+      notes:
+        `Herald's topology with the raw client: a durable direct exchange and ${HERALD_RABBITMQ_PARTITIONS} durable ` +
+        'quorum queues per group, each bound with its own routing key, events spread over them by sequence; ' +
+        `publishing as above; one \`consume\` per queue on one channel, prefetch ${AMQPLIB_PARTITION_PREFETCH} ` +
+        `per consumer, a manual \`ack\` per message. ${load}`,
+      setup: amqplibPartitionedSetup(HERALD_RABBITMQ_PARTITIONS),
+    },
+    {
+      ...base,
       id: 'herald-rabbitmq',
       peer: 'herald-rabbitmq',
       durability: 'D2',
@@ -78,6 +99,21 @@ export function b3Systems(natsVersion: string | undefined): System[] {
         `events before awaiting any); a durable pull consumer, \`consume({ max_messages: ${JETSTREAM_PULL_BATCH} ` +
         `})\`, explicit \`ack()\` per message, max_ack_pending ${JETSTREAM_MAX_ACK_PENDING}. ${load}`,
       setup: jetstreamSetup,
+    },
+    {
+      ...base,
+      id: 'nats-raw-8p',
+      peer: 'nats-raw',
+      durability: 'D1',
+      label: 'raw nats.js (JetStream), 8 subjects',
+      durabilityLabel: natsDurability,
+      broker: 'nats-server',
+      notes:
+        "Herald's topology with the raw client: a file-storage stream with 8 partition subjects, events spread " +
+        'over them by sequence; `js.publish` per event as above; per group a durable pull consumer per subject ' +
+        `(filtered), \`consume({ max_messages: ${NATS_PARTITION_PULL_BATCH} })\`, max_ack_pending ` +
+        `${JETSTREAM_PARTITION_MAX_ACK_PENDING}, explicit \`ack()\` per message. ${load}`,
+      setup: jetstreamPartitionedSetup(8),
     },
     {
       ...base,

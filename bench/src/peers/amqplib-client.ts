@@ -10,6 +10,19 @@ import { RABBITMQ_URL } from './rabbitmq-config.ts';
 
 /** Unacknowledged deliveries the raw consumer holds (Herald: 32 per partition × 8 partitions). */
 export const AMQPLIB_PREFETCH = 256;
+/** Unacknowledged deliveries per partition queue on the partitioned topology (Herald's default). */
+export const AMQPLIB_PARTITION_PREFETCH = 32;
+
+/** The partition queues of the topology (1: one queue per group). */
+function partitionsOf(spec: TrialSpec): number {
+  return Number(spec.resources.partitions ?? '1');
+}
+
+/** The routing key of event `seq`: events spread over the partitions as keys hash over Herald's. */
+function routingKeyOf(spec: TrialSpec, seq: number): string {
+  const partitions = partitionsOf(spec);
+  return partitions === 1 ? spec.resources.routingKey! : `${spec.resources.routingKey!}.p${seq % partitions}`;
+}
 
 /** The AMQP binding's binary mode, as Herald writes it: `cloudEvents_*` headers, content type, message id. */
 function options(seq: number): Options.Publish {
@@ -30,7 +43,13 @@ function options(seq: number): Options.Publish {
  * Publishes persistent messages in order; resolves once the broker has confirmed every one. When the socket's
  * buffer is full it waits for `drain` before writing more, as any amqplib publisher must.
  */
-async function publish(channel: ConfirmChannel, spec: TrialSpec, from: number, n: number, sentAt: number) {
+async function publish(
+  channel: ConfirmChannel,
+  spec: TrialSpec,
+  from: number,
+  n: number,
+  sentAt: number,
+): Promise<void> {
   const confirms: Promise<void>[] = [];
   for (let seq = from; seq < from + n; seq++) {
     let writable = true;
@@ -38,7 +57,7 @@ async function publish(channel: ConfirmChannel, spec: TrialSpec, from: number, n
       new Promise<void>((resolve, reject) => {
         writable = channel.publish(
           spec.resources.exchange!,
-          spec.resources.routingKey!,
+          routingKeyOf(spec, seq),
           paddedData(seq, sentAt, spec.payloadBytes),
           options(seq),
           (error: unknown) => (error ? reject(new Error('nacked by the broker')) : resolve()),
@@ -63,23 +82,34 @@ async function producer(spec: TrialSpec): Promise<ProducerDriver> {
   };
 }
 
-/** `basic.consume` on the group's quorum queue with prefetch, a manual `ack` per message. */
+/**
+ * `basic.consume` on the group's quorum queue with prefetch, a manual `ack` per message; on the partitioned
+ * topology, one consumer per partition queue on one channel, each with its own prefetch.
+ */
 async function consumer(spec: TrialSpec, placement: Placement, sink: Sink): Promise<ConsumerDriver> {
   const connection = await amqp.connect(RABBITMQ_URL);
   const channel = await connection.createChannel();
-  await channel.prefetch(AMQPLIB_PREFETCH);
-  const { consumerTag } = await channel.consume(
-    `${spec.resources.queuePrefix!}${placement.group}`,
-    (message) => {
-      if (message === null) return;
-      sink.accept(stampOfPadded(message.content));
-      channel.ack(message);
-    },
-    { noAck: false },
-  );
+  const partitions = partitionsOf(spec);
+  // Per consumer (global false): each partition queue gets its own window, as Herald's do.
+  await channel.prefetch(partitions === 1 ? AMQPLIB_PREFETCH : AMQPLIB_PARTITION_PREFETCH, false);
+  const base = `${spec.resources.queuePrefix!}${placement.group}`;
+  const queues = partitions === 1 ? [base] : Array.from({ length: partitions }, (_, p) => `${base}.p${p}`);
+  const tags: string[] = [];
+  for (const queue of queues) {
+    const { consumerTag } = await channel.consume(
+      queue,
+      (message) => {
+        if (message === null) return;
+        sink.accept(stampOfPadded(message.content));
+        channel.ack(message);
+      },
+      { noAck: false },
+    );
+    tags.push(consumerTag);
+  }
   return {
     async close() {
-      await channel.cancel(consumerTag);
+      for (const tag of tags) await channel.cancel(tag);
       await channel.close();
       await connection.close();
     },

@@ -1,4 +1,4 @@
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, type ConsumerMessages } from '@nats-io/jetstream';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { nowUs } from '../clock.ts';
 import type { ConsumerDriver, PeerClient, ProducerDriver } from '../driver.ts';
@@ -16,13 +16,24 @@ function ceHeaders(seq: number): MsgHdrs {
   return h;
 }
 
+/** Pull batch per partition consumer on the partitioned topology (Herald's fetch batch). */
+export const NATS_PARTITION_PULL_BATCH = 64;
+
+/** The partition subjects of the topology (1: one subject). */
+function partitionsOf(spec: TrialSpec): number {
+  return Number(spec.resources.partitions ?? '1');
+}
+
 /** `js.publish` per event, each awaiting the stream's ack; a batch issues all before awaiting any. */
 async function producer(spec: TrialSpec): Promise<ProducerDriver> {
   const nc = await natsConnection();
   const js = jetstream(nc);
   const subject = spec.resources.subject!;
+  const partitions = partitionsOf(spec);
+  // Events spread over the partition subjects as keys hash over Herald's.
+  const subjectOf = (seq: number): string => (partitions === 1 ? subject : `${subject}.p${seq % partitions}`);
   const publish = async (seq: number, sentAt: number): Promise<void> => {
-    await js.publish(subject, paddedData(seq, sentAt, spec.payloadBytes), { headers: ceHeaders(seq) });
+    await js.publish(subjectOf(seq), paddedData(seq, sentAt, spec.payloadBytes), { headers: ceHeaders(seq) });
   };
   return {
     async publishBatch(from, n) {
@@ -36,21 +47,38 @@ async function producer(spec: TrialSpec): Promise<ProducerDriver> {
   };
 }
 
-/** The group's durable pull consumer (created by the setup), an explicit `ack()` per message. */
+/**
+ * The group's durable pull consumer (created by the setup), an explicit `ack()` per message; on the partitioned
+ * topology, one per partition, each pulling its own batches.
+ */
 async function consumer(spec: TrialSpec, placement: Placement, sink: Sink): Promise<ConsumerDriver> {
   const nc = await natsConnection();
   const js = jetstream(nc);
-  const source = await js.consumers.get(spec.resources.stream!, placement.group);
-  const messages = await source.consume({ max_messages: JETSTREAM_PULL_BATCH });
-  const done = (async () => {
-    for await (const m of messages) {
-      sink.accept(stampOfPadded(m.data));
-      m.ack();
-    }
-  })();
+  const partitions = partitionsOf(spec);
+  const names =
+    partitions === 1
+      ? [placement.group]
+      : Array.from({ length: partitions }, (_, p) => `${placement.group}-p${p}`);
+  const streams: ConsumerMessages[] = [];
+  for (const name of names) {
+    const source = await js.consumers.get(spec.resources.stream!, name);
+    streams.push(
+      await source.consume({
+        max_messages: partitions === 1 ? JETSTREAM_PULL_BATCH : NATS_PARTITION_PULL_BATCH,
+      }),
+    );
+  }
+  const done = Promise.all(
+    streams.map(async (messages) => {
+      for await (const m of messages) {
+        sink.accept(stampOfPadded(m.data));
+        m.ack();
+      }
+    }),
+  );
   return {
     async close() {
-      await messages.close();
+      for (const messages of streams) await messages.close();
       await done;
       await nc.close();
     },
