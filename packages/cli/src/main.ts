@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { describe, ExitCodes, UsageError, type GlobalOptions, type Io } from './cli-context.ts';
 import { addAsyncApiCommand } from './commands/asyncapi.ts';
+import { addContractsCommands } from './commands/contracts.ts';
 import { addDlqCommands } from './commands/dlq.ts';
 import { addOperationCommands } from './commands/ops.ts';
 import { addPublishCommand } from './commands/publish.ts';
@@ -18,7 +19,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   };
   const program = new Command('herald')
     .description(
-      'Operate a Herald system: dead letters, status, tail, publish, consumer group replays, AsyncAPI',
+      'Operate a Herald system: dead letters, status, tail, publish, consumer group replays, AsyncAPI, contract checks',
     )
     .option('--broker <url>', 'the broker URL (default: $HERALD_BROKER, else sqlite:.data/herald.db)')
     .option('--contracts <module>', 'a module exporting event definitions (default: $HERALD_CONTRACTS)')
@@ -35,6 +36,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   addTailCommand(program, globals, io);
   addPublishCommand(program, globals, io);
   addAsyncApiCommand(program, globals, io);
+  addContractsCommands(program, globals, io);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -55,3 +55,17 @@ export * from './private-file.ts';
 export * from './asyncapi/asyncapi-document.ts';
 export * from './asyncapi/cloudevents-headers.ts';
 export * from './asyncapi/payload-schema.ts';
+export {
+  CONTRACT_SNAPSHOT_FORMAT,
+  contractSnapshot,
+  formatContractSnapshot,
+  parseContractSnapshot,
+  readableVersion,
+  type ContractSnapshot,
+  type RecordedContract,
+  type RecordedSchema,
+} from './contracts/contract-snapshot.ts';
+export * from './contracts/contract-finding.ts';
+export * from './contracts/compare-contracts.ts';
+export { compareSchemas } from './contracts/schema-compare.ts';
+export type { SchemaChange } from './contracts/schema-nodes.ts';

@@ -4,3 +4,4 @@ export * from './test-schema.ts';
 export * from './wait.ts';
 export * from './child-process.ts';
 export * from './faults/index.ts';
+export * from './contract-compatibility.ts';
