@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ErrorCodes, HeraldError, type EventDefinition } from '@herald/core';
@@ -13,9 +14,13 @@ export function isEventDefinition(value: unknown): value is EventDefinition {
   );
 }
 
-/** The module at `specifier` (a path, relative to the cwd, or a package name); `HERALD_CONFIG` when it cannot load. */
+/**
+ * The module at `specifier` (a path, relative to the cwd, or a package name); `HERALD_CONFIG` when it cannot
+ * load. A specifier is a path when it starts with `.` or `/`, or names a file that exists (`shop/src/x.ts`).
+ */
 async function importContracts(specifier: string): Promise<Record<string, unknown>> {
-  const target = /^[./]/.test(specifier) ? pathToFileURL(resolve(specifier)).href : specifier;
+  const isPath = /^[./]/.test(specifier) || existsSync(resolve(specifier));
+  const target = isPath ? pathToFileURL(resolve(specifier)).href : specifier;
   try {
     return (await import(target)) as Record<string, unknown>;
   } catch (error) {
