@@ -69,6 +69,12 @@ export class Shop {
     this.topicPrefix = options.topicPrefix ?? uniquePrefix(engine.name);
   }
 
+  /** The units of every SKU the inventory was seeded with: `INVENTORY_INITIAL_STOCK` when set, else the catalogue's. */
+  initialStockOf(product: { readonly initialStock: number }): number {
+    const seeded = this.options.env?.INVENTORY_INITIAL_STOCK;
+    return seeded === undefined ? product.initialStock : Number(seeded);
+  }
+
   static async create(options: ShopOptions): Promise<Shop> {
     const shop = new Shop(options.engine, options);
     if (options.postgres === true) {

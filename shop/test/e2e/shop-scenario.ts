@@ -240,9 +240,10 @@ export async function inconsistencies(
       problems.push(`inventory: no stock row for ${product.sku}`);
       continue;
     }
-    if (level.available + level.reserved !== product.initialStock || level.available < 0) {
+    const initialStock = shop.initialStockOf(product);
+    if (level.available + level.reserved !== initialStock || level.available < 0) {
       problems.push(
-        `inventory: ${product.sku} available ${level.available} + reserved ${level.reserved} != ${product.initialStock}`,
+        `inventory: ${product.sku} available ${level.available} + reserved ${level.reserved} != ${initialStock}`,
       );
     }
     if (level.reserved !== (heldBySku.get(product.sku) ?? 0)) {
