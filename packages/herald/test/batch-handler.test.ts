@@ -4,13 +4,13 @@ import {
   createPublisher,
   createRouter,
   defineEvent,
-  HeraldError,
   memory,
   silentHeraldLogger,
   type BatchEntry,
   type EventDefinition,
 } from '@herald/core';
 import { testSchema, uniqueName, waitFor } from '@herald/core/testing';
+import { assertRefusedOption } from './refused-option.ts';
 
 // Issue 12 item 5: router.onBatch, with each event settled on its own and order per key kept.
 
@@ -169,13 +169,7 @@ describe('router.onBatch', () => {
 
   it('refuses a batch bigger than the router’s concurrency and a bad wait, naming the option', () => {
     const { Pinged, router } = setup(8);
-    const refused = (fn: () => unknown, option: string) =>
-      assert.throws(fn, (error: unknown) => {
-        assert.ok(error instanceof HeraldError);
-        assert.equal(error.code, 'HERALD_CONFIG');
-        assert.equal(error.details?.option, option);
-        return true;
-      });
+    const refused = assertRefusedOption;
     refused(() => router.onBatch(Pinged, () => undefined, { maxSize: 9 }), 'maxSize');
     refused(() => router.onBatch(Pinged, () => undefined, { maxSize: 0 }), 'maxSize');
     refused(() => router.onBatch(Pinged, () => undefined, { maxWaitMs: -1 }), 'maxWaitMs');

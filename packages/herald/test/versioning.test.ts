@@ -5,7 +5,6 @@ import {
   createPublisher,
   createRouter,
   defineEvent,
-  HeraldError,
   memory,
   plainJsonCodec,
   type CloudEvent,
@@ -13,6 +12,7 @@ import {
   type Transport,
 } from '@herald/core';
 import { uniqueName, waitFor } from '@herald/core/testing';
+import { assertRefusedOption } from './refused-option.ts';
 
 // Issue 12 item 1: versioned contracts. v1 of OrderPlaced had one `amount` in cents; v2 splits it into a money
 // object. Old events sit in the log and in the dead-letter queue while v2 is deployed.
@@ -284,13 +284,7 @@ describe('versioned contracts', () => {
     const topic = uniqueName('versions');
     const define = (extra: Record<string, unknown>) => () =>
       defineEvent({ type: 'OrderPlaced', topic, schema: V2, ...extra });
-    const refused = (fn: () => unknown, option: string) =>
-      assert.throws(fn, (error: unknown) => {
-        assert.ok(error instanceof HeraldError);
-        assert.equal(error.code, 'HERALD_CONFIG');
-        assert.equal(error.details?.option, option);
-        return true;
-      });
+    const refused = assertRefusedOption;
     refused(define({ version: 0 }), 'version');
     refused(define({ version: 1.5 }), 'version');
     refused(define({ version: 2, upcasters: { 2: (d: unknown) => d } }), 'upcasters');
