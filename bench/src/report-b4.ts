@@ -74,6 +74,7 @@ export interface B4Report {
   readonly resultsPath: string;
 }
 
+/** Reads a B4 results JSON back. */
 export function b4ReportFromJson(json: Record<string, unknown>): B4Report {
   return json as unknown as B4Report;
 }
@@ -295,6 +296,7 @@ function durability(p: PostgresInfo): string {
   );
 }
 
+/** The B4 section of docs/benchmarks.md. */
 export function markdownB4(r: B4Report): string {
   const out = [
     '## B4: the outbox on PostgreSQL',
@@ -364,6 +366,7 @@ export function markdownB4(r: B4Report): string {
   return out.join('\n');
 }
 
+/** The B4 report for the terminal. */
 export function textB4(r: B4Report): string {
   return [
     `B4: the outbox on PostgreSQL. ${parameters(r)}.`,

@@ -55,6 +55,7 @@ export interface LanesReport {
   readonly resultsPath: string;
 }
 
+/** Reads a lanes results JSON back. */
 export function lanesReportFromJson(json: Record<string, unknown>): LanesReport {
   return json as unknown as LanesReport;
 }
@@ -64,6 +65,7 @@ const sum = (
   pick: (t: LanesTrialResult) => number | undefined,
 ): number => trials.reduce((total, t) => total + (pick(t) ?? 0), 0);
 
+/** Each system's figures over its measured trials (violations, duplicates and losses summed). */
 export function summarizeLanes(
   systems: readonly LanesSystem[],
   trials: readonly LanesTrialResult[],
@@ -194,6 +196,7 @@ function parameters(r: LanesReport): string {
   );
 }
 
+/** The lanes section of docs/benchmarks.md. */
 export function markdownLanes(r: LanesReport): string {
   return [
     '## Lanes: order per key with parallel keys',
@@ -235,6 +238,7 @@ export function markdownLanes(r: LanesReport): string {
   ].join('\n');
 }
 
+/** The lanes report for the terminal. */
 export function textLanes(r: LanesReport): string {
   return [
     `Lanes: order per key with parallel keys. ${parameters(r)}.`,

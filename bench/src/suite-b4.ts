@@ -31,6 +31,10 @@ const PACKAGES = [
   'tsx',
 ];
 
+/**
+ * Runs B4: creates each system's schemas, runs the warm-up and measured trials (systems interleaved), and drops the
+ * schemas whatever happened. Skipped (`SuiteSkipped`) when PostgreSQL cannot be reached.
+ */
 export async function runB4(ctx: SuiteContext): Promise<SuiteOutcome> {
   const started = nowUs();
   const o = ctx.options;

@@ -15,6 +15,7 @@ export const LANES_DEFAULT_COUNT = 20_000;
 
 const PACKAGES = ['@herald/core', '@herald/sqlite', 'better-sqlite3', 'tsx'];
 
+/** Runs the lanes suite: warm-up and measured trials, each system in a fresh process, systems interleaved. */
 export async function runLanes(ctx: SuiteContext): Promise<SuiteOutcome> {
   const started = nowUs();
   const o = ctx.options;
