@@ -5,22 +5,27 @@ import type { ChildMessage, ConsumerResult, ParentMessage, ProducerResult, Worke
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const STDERR_TAIL = 4000;
 
-/** A producer or consumer process, seen from the orchestrator. */
-export class Child {
+/**
+ * A child process of a trial, seen from the orchestrator: by default a producer or consumer of worker.ts; a suite
+ * with processes of its own (B4, lanes) passes its `entry` module and the type `R` of its `result` message.
+ */
+export class Child<R = ProducerResult | ConsumerResult> {
   readonly name: string;
   readonly #process: ChildProcess;
   #stderr = '';
   #exited: Promise<void>;
   #failure: Promise<never>;
   readonly ready: Promise<void>;
-  readonly result: Promise<ProducerResult | ConsumerResult>;
+  readonly result: Promise<R>;
   /** Latest count of distinct events a consumer reported. */
   distinct = 0;
   onProgress: () => void = () => undefined;
+  /** Messages of a type this class does not handle itself (a suite's own protocol). */
+  onMessage: (message: { readonly type: string }) => void = () => undefined;
 
-  constructor(name: string, args: WorkerArgs, cwd: string) {
+  constructor(name: string, args: WorkerArgs | object, cwd: string, entry: string = WORKER) {
     this.name = name;
-    this.#process = fork(WORKER, [JSON.stringify(args)], {
+    this.#process = fork(entry, [JSON.stringify(args)], {
       cwd,
       // `@herald/source`: the workspace packages from their TypeScript sources, no build needed.
       execArgv: ['--conditions=@herald/source', '--import', 'tsx'],
@@ -39,12 +44,9 @@ export class Child {
       fail(new Error(`${name} exited (${signal ?? code}) before finishing${this.#tail()}`));
     });
     let readyResolve: () => void = () => undefined;
-    let resultResolve: (result: ProducerResult | ConsumerResult) => void = () => undefined;
+    let resultResolve: (result: R) => void = () => undefined;
     this.ready = Promise.race([new Promise<void>((r) => (readyResolve = r)), this.#failure]);
-    this.result = Promise.race([
-      new Promise<ProducerResult | ConsumerResult>((r) => (resultResolve = r)),
-      this.#failure,
-    ]);
+    this.result = Promise.race([new Promise<R>((r) => (resultResolve = r)), this.#failure]);
     this.ready.catch(() => undefined);
     this.result.catch(() => undefined);
     this.#process.on('message', (message: ChildMessage) => {
@@ -58,11 +60,14 @@ export class Child {
           break;
         case 'producer-result':
         case 'consumer-result':
-          resultResolve(message.result);
+        case 'result':
+          resultResolve(message.result as R);
           break;
         case 'error':
           fail(new Error(`${name} failed: ${message.message}`));
           break;
+        default:
+          this.onMessage(message);
       }
     });
   }
@@ -72,7 +77,7 @@ export class Child {
     return tail === '' ? '' : `\n${tail}`;
   }
 
-  send(message: ParentMessage): void {
+  send(message: ParentMessage | { readonly type: string; readonly [field: string]: unknown }): void {
     if (this.#process.connected) this.#process.send(message);
   }
 

@@ -1,8 +1,8 @@
 import type { Variant } from './protocol.ts';
 
 /** The benchmarks of shared/benchmarks.md that `npm run bench` runs, and the core's micro-benchmark. */
-export type SuiteId = 'b1' | 'b2' | 'b3' | 'b5' | 'b6' | 'micro';
-export const SUITES: readonly SuiteId[] = ['b1', 'b2', 'b3', 'b5', 'b6', 'micro'];
+export type SuiteId = 'b1' | 'b2' | 'b3' | 'b4' | 'b5' | 'b6' | 'lanes' | 'micro';
+export const SUITES: readonly SuiteId[] = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6', 'lanes', 'micro'];
 
 /** What `--quick` sets, unless the flag is given too: tiny trials, enough to see every system work. */
 export const QUICK = { count: 2000, reps: 1, rate: 500, seconds: 1, timeoutS: 60 } as const;
@@ -44,17 +44,24 @@ export interface Options {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --suite LIST     comma-separated: b1, b2, b3, b5, b6, micro or all (default all)
+  --suite LIST     comma-separated: b1, b2, b3, b4, b5, b6, lanes, micro or all (default all)
                      b1: the embedded transport across processes (sqlite) vs raw SQLite, BullMQ, JetStream
                      b2: the Kafka transport vs raw @platformatic/kafka and kafkajs (needs the broker of
                          scripts/kafka/broker.sh on 127.0.0.1:19092; the bench does not start it)
                      b3: the RabbitMQ and NATS JetStream transports vs raw amqplib and nats.js
+                     b4: the outbox on PostgreSQL (127.0.0.1:5432/test, or BENCH_DATABASE_URL): Herald's
+                         outbox + relay vs a bare SKIP LOCKED loop and graphile-worker, relaying to the sqlite
+                         transport, consumed through the inbox: tx/s handled, commit→handler p50/p99, table
+                         size. Its own sizes: 5,000 tx, then 200 tx/s for --seconds (--quick: 100, 100/s)
                      b5: tracing cost: Herald's publisher and router on the sqlite transport (D1), with the
                          OpenTelemetry SDK (100% sampling, batch processor) vs untraced
                      b6: the whole shop (four services, full saga) over HTTP on sqlite, Kafka, RabbitMQ and
                          NATS: confirmed orders/s under an overload, order→outcome p50/p99 at 200/s, memory
+                     lanes: order per key with parallel keys (10, 100, 1,000 keys) vs the same consumer
+                         unordered, on the sqlite and memory transports; counts order violations
                      micro: the core's publish and dispatch paths per event, on a stub transport (no I/O)
   --count N        b1, b3, b5: events per throughput trial (default b1 100000, b3 20000, b5 20000);
+                   lanes: events per trial (default 20000);
                    micro: events per path per repetition (default 50000);
                    b2: events per consume trial (default 100000), batch trials get N/4, single-publish N/100
                    (env BENCH_COUNT)

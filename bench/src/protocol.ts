@@ -96,4 +96,8 @@ export type ChildMessage =
   | { readonly type: 'progress'; readonly distinct: number }
   | { readonly type: 'producer-result'; readonly result: ProducerResult }
   | { readonly type: 'consumer-result'; readonly result: ConsumerResult }
-  | { readonly type: 'error'; readonly message: string };
+  /** The result of a process of a suite with its own processes (B4, lanes). */
+  | { readonly type: 'result'; readonly result: unknown }
+  | { readonly type: 'error'; readonly message: string }
+  /** A suite's own message (B4's phase reports), passed to `Child.onMessage`. */
+  | { readonly type: 'phase-done'; readonly [field: string]: unknown };

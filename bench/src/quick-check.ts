@@ -1,3 +1,5 @@
+import type { B4TrialResult } from './b4/trial.ts';
+import type { LanesTrialResult } from './lanes/trial.ts';
 import type { B6Engine } from './report-b6.ts';
 import type { MicroTrial } from './micro/measure.ts';
 import type { SuiteId } from './options.ts';
@@ -40,6 +42,8 @@ export function quickProblems(id: SuiteId, json: Record<string, unknown>): strin
   if (id === 'b6') return b6Problems((json.engines ?? []) as B6Engine[]);
   const trials = Array.isArray(json.trials) ? (json.trials as unknown[]) : [];
   if (trials.length === 0) return [`${id}: no trial ran`];
+  if (id === 'b4') return (trials as B4TrialResult[]).flatMap(b4Problems).map((p) => `b4: ${p}`);
+  if (id === 'lanes') return (trials as LanesTrialResult[]).flatMap(lanesProblems).map((p) => `lanes: ${p}`);
   const problems =
     id === 'micro' ? (trials as MicroTrial[]).map(microProblem) : (trials as TrialResult[]).map(trialProblem);
   return problems.filter((p): p is string => p !== undefined).map((p) => `${id}: ${p}`);
@@ -62,4 +66,40 @@ export function b6Problems(engines: readonly B6Engine[]): string[] {
       return out;
     }),
   );
+}
+
+const finitePositive = (n: number | undefined): boolean => n !== undefined && Number.isFinite(n) && n > 0;
+
+/**
+ * B4: the trial ran; every business transaction committed and its event was handled once through the inbox; the
+ * relay reported no failure; the queue table ended with the rows it started with (no growth).
+ */
+export function b4Problems(t: B4TrialResult): string[] {
+  const what = `${t.system} rep ${t.rep}`;
+  if (!t.ok) return [`${what}: failed: ${t.error?.split('\n', 1)[0] ?? 'no reason given'}`];
+  const out: string[] = [];
+  const expected = t.count + t.latencyCount;
+  if (t.committed !== expected)
+    out.push(`${what}: committed ${t.committed ?? 'an unknown number'} of ${expected}`);
+  if ((t.lost ?? 0) > 0) out.push(`${what}: ${t.lost} committed transaction(s) never handled (lost events)`);
+  if (!finitePositive(t.throughput)) out.push(`${what}: throughput ${t.throughput}`);
+  if ((t.latency?.n ?? 0) === 0) out.push(`${what}: no commit→handler latency measured`);
+  if ((t.relay?.errors ?? 0) > 0) out.push(`${what}: the relay reported ${t.relay!.errors} failure(s)`);
+  if (t.table === undefined) out.push(`${what}: the queue table was not measured`);
+  else if (t.table.end.rows > t.table.start.rows)
+    out.push(
+      `${what}: table growth: ${t.table.name} went from ${t.table.start.rows} to ${t.table.end.rows} rows`,
+    );
+  return out;
+}
+
+/** Lanes: the trial ran, every event was handled, and no keyed trial handled a key out of order. */
+export function lanesProblems(t: LanesTrialResult): string[] {
+  const what = `${t.system} rep ${t.rep}`;
+  if (!t.ok) return [`${what}: failed: ${t.error?.split('\n', 1)[0] ?? 'no reason given'}`];
+  const out: string[] = [];
+  if ((t.lost ?? 0) !== 0) out.push(`${what}: handled ${t.distinct} of ${t.count} events (lost events)`);
+  if (t.keys > 0 && (t.violations ?? 0) > 0) out.push(`${what}: ${t.violations} order violation(s)`);
+  if (!finitePositive(t.throughput)) out.push(`${what}: throughput ${t.throughput}`);
+  return out;
 }

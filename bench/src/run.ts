@@ -1,5 +1,6 @@
 // `npm run bench`: B1 (the embedded transport across processes), B2 (Kafka), B3 (RabbitMQ, NATS JetStream),
-// B5 (tracing cost), micro (the core per event, transport stubbed);
+// B4 (the outbox on PostgreSQL), B5 (tracing cost), B6 (the shop), lanes (order per key vs unordered), micro (the
+// core per event, transport stubbed);
 // writes bench/results/<suite>.json and regenerates docs/benchmarks.md and its chart from every results file.
 // `--quick` writes to bench/.scratch/quick/ instead and checks every trial.
 import { randomBytes } from 'node:crypto';
@@ -16,8 +17,10 @@ import { SuiteSkipped, type SuiteContext, type SuiteOutcome } from './suite.ts';
 import { runB1 } from './suite-b1.ts';
 import { runB2 } from './suite-b2.ts';
 import { runB3 } from './suite-b3.ts';
+import { runB4 } from './suite-b4.ts';
 import { runB5 } from './suite-b5.ts';
 import { runB6 } from './suite-b6.ts';
+import { runLanes } from './suite-lanes.ts';
 import { runMicro } from './suite-micro.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,8 +31,10 @@ const RUNNERS: Record<SuiteId, (ctx: SuiteContext) => Promise<SuiteOutcome>> = {
   b1: runB1,
   b2: runB2,
   b3: runB3,
+  b4: runB4,
   b5: runB5,
   b6: runB6,
+  lanes: runLanes,
   micro: runMicro,
 };
 

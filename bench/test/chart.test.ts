@@ -108,6 +108,68 @@ describe('the headline chart', () => {
     );
   });
 
+  it('takes B4 against the best peer and lanes at 1,000 keys against unordered, their other figures left out', () => {
+    const results = new Map<SuiteId, Record<string, unknown>>([
+      [
+        'b4',
+        {
+          goals: [
+            {
+              title: 'throughput, Herald / the best peer of the repetition',
+              kind: 'ratio',
+              value: spread(0.9, 0.8, 1.1),
+              goal: { op: '≥', value: 1 },
+            },
+            { title: 'throughput, Herald / bare-skip-locked', kind: 'ratio', value: spread(0.9, 0.8, 1.1) },
+            {
+              title: 'commit→handler p50, Herald',
+              kind: 'ms',
+              value: spread(3, 2, 4),
+              goal: { op: '≤', value: 5 },
+            },
+          ],
+        },
+      ],
+      [
+        'lanes',
+        {
+          goals: [
+            {
+              title: 'sqlite: 10 keys / unordered, events/s',
+              transport: 'sqlite',
+              kind: 'ratio',
+              keys: 10,
+              value: spread(0.2, 0.1, 0.3),
+            },
+            {
+              title: 'sqlite: 1,000 keys / unordered, events/s',
+              transport: 'sqlite',
+              kind: 'ratio',
+              keys: 1000,
+              value: spread(0.95, 0.9, 1),
+              goal: { op: '≥', value: 0.8 },
+            },
+            {
+              title: 'sqlite: order violations, every keyed trial',
+              transport: 'sqlite',
+              kind: 'violations',
+              keys: 0,
+              value: spread(0, 0, 0),
+              goal: { op: '≤', value: 0 },
+            },
+          ],
+        },
+      ],
+    ]);
+    assert.deepEqual(
+      headlineBars(results).map((b) => [b.benchmark, b.label, b.value.median, b.goal, b.met]),
+      [
+        ['B4', 'outbox: Herald / best peer', 0.9, 1, false],
+        ['LANES', 'sqlite: 1,000 keys / unordered', 0.95, 0.8, true],
+      ],
+    );
+  });
+
   it('spans powers of 2 around every value and goal, at least 0.25× to 4×', () => {
     assert.deepEqual(axisRange(headlineBars(FIXTURE)), { lo: 0.25, hi: 8 });
     assert.deepEqual(axisRange([]), { lo: 0.25, hi: 4 });

@@ -38,6 +38,14 @@ describe('npm run bench: options', () => {
     assert.deepEqual(parseOptions(['--suite', 'micro,b1'], {}).suites, ['b1', 'micro']);
   });
 
+  it('--suite b4,lanes selects the outbox and lanes suites, in page order', () => {
+    assert.deepEqual(parseOptions(['--suite', 'lanes,b4'], {}).suites, ['b4', 'lanes']);
+    assert.throws(
+      () => parseOptions(['--suite', 'b7'], {}),
+      /--suite accepts b1, b2, b3, b4, b5, b6, lanes, micro/,
+    );
+  });
+
   it('refuses --quick with --docs-only, which would rebuild the real page from scratch results', () => {
     assert.throws(() => parseOptions(['--quick', '--docs-only'], {}), /--quick and --docs-only/);
   });

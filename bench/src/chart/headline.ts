@@ -1,6 +1,8 @@
 import type { Comparison } from '../comparison.ts';
 import type { SuiteId } from '../options.ts';
+import type { B4Goal } from '../report-b4.ts';
 import type { B5Ratio } from '../report-b5.ts';
+import type { LanesGoal } from '../report-lanes.ts';
 import type { Spread } from '../stats.ts';
 import type { Ratio, Summary } from '../summary.ts';
 
@@ -19,7 +21,8 @@ export interface HeadlineBar {
 /** What the chart shows, for the page that embeds it. */
 export const CHART_CAPTION =
   "Herald's throughput ÷ the best peer's, per benchmark and scenario (the peer with the highest throughput " +
-  'among those with a throughput goal; B5: traced ÷ untraced Herald): the median of the per-repetition ratios, ' +
+  'among those with a throughput goal; B5: traced ÷ untraced Herald; lanes: ordered over 1,000 keys ÷ ' +
+  'unordered): the median of the per-repetition ratios, ' +
   'the min–max as a whisker, the goal as a black tick. Log scale, 1× in the middle. Latency and CPU goals are ' +
   'in the tables below.';
 
@@ -80,11 +83,39 @@ function b5Candidates(json: Record<string, unknown>): Candidate[] {
     }));
 }
 
+/** B4: Herald's throughput over the best peer of each repetition (the goal already takes the best). */
+function b4Candidates(json: Record<string, unknown>): Candidate[] {
+  return ((json.goals ?? []) as B4Goal[])
+    .filter((g) => g.kind === 'ratio' && g.goal?.op === '≥')
+    .map((g) => ({
+      group: 'outbox',
+      label: 'outbox: Herald / best peer',
+      value: g.value,
+      goal: g.goal!.value,
+      peerThroughput: 0,
+    }));
+}
+
+/** Lanes: per transport, the keyed throughput with a goal over the unordered one. */
+function lanesCandidates(json: Record<string, unknown>): Candidate[] {
+  return ((json.goals ?? []) as LanesGoal[])
+    .filter((g) => g.kind === 'ratio' && g.goal?.op === '≥')
+    .map((g) => ({
+      group: g.transport,
+      label: g.title.replace(/, events\/s$/, ''),
+      value: g.value,
+      goal: g.goal!.value,
+      peerThroughput: 0,
+    }));
+}
+
 const EXTRACT: readonly [SuiteId, (json: Record<string, unknown>) => Candidate[]][] = [
   ['b1', b1Candidates],
   ['b2', comparisonCandidates],
   ['b3', comparisonCandidates],
+  ['b4', b4Candidates],
   ['b5', b5Candidates],
+  ['lanes', lanesCandidates],
 ];
 
 /**
