@@ -11,6 +11,7 @@ import {
   type TransportRecord,
 } from '@herald/core';
 import { testSchema, waitFor } from '@herald/core/testing';
+import { HandlerSignals } from '../src/handler-signals.ts';
 
 /** A transport that keeps what is published and delivers it when the test says, under the lease it gives. */
 function handTransport() {
@@ -152,5 +153,31 @@ describe('router: the handler signal', () => {
     await closing;
     assert.equal((signal!.reason as { code: string }).code, 'HERALD_CLOSED');
     assert.equal(lease.lost, false);
+  });
+});
+
+describe('HandlerSignals', () => {
+  it('tells a signal still held of the shutdown after its lease link was released', () => {
+    const shutdown = new AbortController();
+    const signals = new HandlerSignals(shutdown.signal);
+    const lease = new Lease();
+    const followed = signals.follow(lease.signal);
+    followed.release();
+    lease.lose('t/0 (test)');
+    assert.equal(followed.signal.aborted, false, 'released: the lease no longer reaches it');
+    assert.equal(getEventListeners(lease.signal, 'abort').length, 0);
+    shutdown.abort(new Error('shut down'));
+    assert.equal((followed.signal.reason as Error).message, 'shut down');
+  });
+
+  it('follows the lease until released, and is the shutdown signal itself without a lease', () => {
+    const shutdown = new AbortController();
+    const signals = new HandlerSignals(shutdown.signal);
+    assert.equal(signals.follow(undefined).signal, shutdown.signal);
+    const lease = new Lease();
+    const followed = signals.follow(lease.signal);
+    lease.lose('t/0 (test)');
+    assert.equal((followed.signal.reason as { code: string }).code, 'HERALD_LEASE_LOST');
+    assert.equal(signals.follow(lease.signal).signal, lease.signal, 'a lost lease is handed out as it is');
   });
 });
