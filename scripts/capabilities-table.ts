@@ -25,6 +25,7 @@ const COLUMNS: readonly (keyof TransportCapabilities)[] = [
   'orderedRedelivery',
   'deadLetterQueue',
   'replay',
+  'longHandlers',
 ];
 
 /** Builds each transport (none connects before it is used) and reads what it declares. */

@@ -38,6 +38,7 @@ const CAPABILITIES: TransportCapabilities = {
   orderedRedelivery: false,
   deadLetterQueue: true,
   replay: false,
+  longHandlers: false,
 };
 
 /** Creates a {@link StubTransport}; `keep` stores every published record instead of only counting them. */

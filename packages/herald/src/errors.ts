@@ -17,6 +17,12 @@ export const ErrorCodes = {
   TRANSPORT: 'HERALD_TRANSPORT',
   /** An operation was attempted on a publisher, router or transport that is closed. */
   CLOSED: 'HERALD_CLOSED',
+  /**
+   * A consumer lost the lease of a delivery it was handling (its partition went to another member, its channel
+   * closed, its visibility ran out): the transport redelivers the event, so this handling's outcome no longer
+   * counts. The reason of the handler's aborted `signal`. Retryable: the redelivery runs it again.
+   */
+  LEASE_LOST: 'HERALD_LEASE_LOST',
   /** A transport was asked for something its declared capabilities do not include. */
   UNSUPPORTED: 'HERALD_UNSUPPORTED',
   /** A dead-lettered event id is not in the dead-letter queue. */

@@ -21,7 +21,10 @@ export interface MessageContext {
   data: unknown;
   /** Calls of the handler in this delivery so far (immediate retries count). */
   tries: number;
-  /** Aborted when the router shuts down past its timeout: long handlers should stop. */
+  /**
+   * Aborted when the router shuts down past its timeout, or when the transport lost the delivery's lease (reason
+   * `HERALD_LEASE_LOST`: the event is redelivered and this delivery is not settled): long handlers should stop.
+   */
   readonly signal: AbortSignal;
   /** Publishes with causation and correlation taken from `event`. */
   readonly publish: Publisher['publish'];

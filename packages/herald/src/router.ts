@@ -15,6 +15,7 @@ import { compose, type MessageContext, type MessageHandler, type Middleware } fr
 import { consoleHeraldLogger, type HeraldLogger } from './logger.ts';
 import { cloudEventsCodec, type Codec } from './codec.ts';
 import { checkSource, createPublisher, type Publisher } from './publisher.ts';
+import { HandlerSignals } from './handler-signals.ts';
 import { safely } from './safely.ts';
 import type { DeadLetterFailure, Delivery, DeliveryView, Subscription, Transport } from './transport.ts';
 
@@ -25,7 +26,11 @@ export interface HandlerContext {
   readonly attempt: number;
   /** What the transport delivered, read-only: the router settles it (handlers resolve or throw). */
   readonly delivery: DeliveryView;
-  /** Aborted when the router shuts down past its timeout. */
+  /**
+   * Aborted when the router shuts down past its timeout, and when the transport lost this delivery's lease
+   * (reason: a `HERALD_LEASE_LOST` error; the event is redelivered, and the router will not settle this one).
+   * Pass it on to long work (`fetch`, database calls) so it stops when its outcome no longer counts.
+   */
   readonly signal: AbortSignal;
   /** Publishes with causation and correlation taken from the event being handled. */
   readonly publish: Publisher['publish'];
@@ -149,6 +154,7 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
   const publisher = options.publisher ?? createPublisher({ transport, source: options.source });
   const handlers = new Map<string, { definition: EventDefinition; handler: Handler<EventDefinition> }>();
   const abort = new AbortController();
+  const signals = new HandlerSignals(abort.signal);
   let subscription: Subscription | undefined;
   let closed = false;
 
@@ -160,7 +166,9 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
       group,
       attempt: context.delivery.attempt,
       delivery: context.delivery,
-      signal: context.signal,
+      get signal() {
+        return context.signal;
+      },
       publish: context.publish,
     });
   };
@@ -233,18 +241,23 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
       return;
     }
     // Handlers and middleware see the delivery, not the means to settle it: that stays here (and in `settle`).
+    const lease = delivery.signal;
     const view: DeliveryView = Object.freeze({
       record: delivery.record,
       group: delivery.group,
       partition: delivery.partition,
       offset: delivery.offset,
       attempt: delivery.attempt,
+      ...(lease === undefined ? {} : { signal: lease }),
     });
+    // Made when first read: most handlings never look at their signal.
+    let followed: ReturnType<HandlerSignals['follow']> | undefined;
     let settled = false;
+    // Lost lease: the transport redelivers the event, so settling this copy could only duplicate or lose it.
     const settle = async (action: () => Promise<void>): Promise<void> => {
       if (settled) throw new HeraldError(ErrorCodes.HANDLER, 'Delivery settled twice');
       settled = true;
-      await action();
+      if (lease?.aborted !== true) await action();
     };
     const context: MessageContext = {
       delivery: view,
@@ -253,7 +266,10 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
       definition: handlers.get(event.type)?.definition,
       data: event.data,
       tries: 0,
-      signal: abort.signal,
+      get signal() {
+        followed ??= signals.follow(lease);
+        return followed.signal;
+      },
       publish: (definition, data, publishOptions) =>
         runHandling(event, () => publisher.publish(definition, data, publishOptions)),
       get settled() {
@@ -275,11 +291,12 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
         return;
       }
       // Only reached with a custom pipeline that lets errors escape: redeliver rather than lose the event.
-      settled = true;
-      await delivery.retryLater(1000, describeError(error));
+      await settle(() => delivery.retryLater(1000, describeError(error)));
       return;
+    } finally {
+      followed?.release();
     }
-    if (!settled) await delivery.ack();
+    if (!settled) await settle(() => delivery.ack());
   }
 
   const router: Router = {

@@ -44,6 +44,14 @@ export interface DeliveryView {
    * consumer was lost before settling it starts again at 1 (as on Kafka).
    */
   readonly attempt: number;
+  /**
+   * Present where the transport can tell: aborted (reason: a `HERALD_LEASE_LOST` error) when this consumer lost
+   * the delivery's lease (its partition went to another member, its channel or visibility is gone, it was
+   * abandoned at shutdown). The record is then redelivered to the group, so this handling's outcome no longer
+   * counts: the router does not settle it, and a transport may ignore or reject a settle. Never aborted merely
+   * because a handler runs long where `capabilities.longHandlers` holds.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -167,6 +175,13 @@ export interface TransportCapabilities {
   readonly deadLetterQueue: boolean;
   /** Groups can be moved to an offset or time (`seek`). */
   readonly replay: boolean;
+  /**
+   * A handler may run longer than the transport's lease timeout (session timeout, ack wait, visibility timeout)
+   * and its delivery is not redelivered meanwhile: the consumer extends the lease while the delivery is in flight
+   * and stops when it settles. The lease can still be lost for other reasons (a rebalance, a lost connection);
+   * `Delivery.signal` then aborts. Without it, a handler that outlives the broker's timeout is redelivered.
+   */
+  readonly longHandlers: boolean;
 }
 
 /**

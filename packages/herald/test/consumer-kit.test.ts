@@ -4,6 +4,7 @@ import {
   CloseOnce,
   deadLetterGroup,
   getDeadLetter,
+  Lease,
   listDeadLetters,
   OffsetTracker,
   PartitionCommitter,
@@ -338,5 +339,22 @@ describe('dead-letter scan helpers', () => {
       queues.get('a')!.map((d) => d.id),
       ['a:2', 'a:3'],
     );
+  });
+});
+
+describe('Lease', () => {
+  it('aborts its signal once, with HERALD_LEASE_LOST and the first reason', () => {
+    const lease = new Lease();
+    let aborts = 0;
+    lease.signal.addEventListener('abort', () => aborts++);
+    assert.equal(lease.lost, false);
+    assert.equal(lease.signal.aborted, false);
+    lease.lose('orders/3 (assigned to another member)');
+    lease.lose('orders/3 (again)');
+    assert.equal(lease.lost, true);
+    assert.equal(aborts, 1);
+    const reason = lease.signal.reason as { code: string; message: string };
+    assert.equal(reason.code, 'HERALD_LEASE_LOST');
+    assert.match(reason.message, /orders\/3 \(assigned to another member\)/);
   });
 });

@@ -1,4 +1,10 @@
-import { settleOnce, type DeadLetterFailure, type Delivery, type TransportRecord } from '@herald/core';
+import {
+  settleOnce,
+  type DeadLetterFailure,
+  type Delivery,
+  type Lease,
+  type TransportRecord,
+} from '@herald/core';
 import type { Origin } from './envelopes.ts';
 import { transportError } from './kafka-errors.ts';
 
@@ -16,21 +22,30 @@ export interface KafkaDelivery {
 }
 
 /**
- * The delivery of the record from `origin` to `group`: settled at most once (a second settle rejects with
- * `HERALD_TRANSPORT`), not at all once `abandoned()` (shut down: the group is redelivered it, and acting now
- * could lose it). A failed settle rejects with `HERALD_TRANSPORT` and shows in `failed()`.
+ * The delivery of the record from `origin` to `group` under `lease` (its `signal`): settled at most once (a second
+ * settle rejects with `HERALD_TRANSPORT`), not at all once `abandoned()` or the lease is lost (the group is
+ * redelivered it, and acting now could lose or duplicate it). A failed settle rejects with `HERALD_TRANSPORT` and
+ * shows in `failed()`.
  */
 export function kafkaDelivery(
   group: string,
   origin: Origin,
   record: TransportRecord,
   attempt: number,
+  lease: Lease,
   actions: KafkaSettleActions,
   abandoned: () => boolean,
 ): KafkaDelivery {
   let failed = false;
   const delivery = settleOnce(
-    { record, group, partition: origin.partition, offset: origin.offset.toString(), attempt },
+    {
+      record,
+      group,
+      partition: origin.partition,
+      offset: origin.offset.toString(),
+      attempt,
+      signal: lease.signal,
+    },
     {
       ack: () => actions.ack(),
       retryLater: (delayMs) => actions.retryLater(delayMs),
@@ -38,7 +53,7 @@ export function kafkaDelivery(
     },
     {
       subject: `Record ${origin.topic}/${origin.partition}/${origin.offset}`,
-      skip: abandoned,
+      skip: () => abandoned() || lease.lost,
       onFailure: (error) => {
         failed = true;
         return transportError('settle a delivery', error);

@@ -1,4 +1,4 @@
-import { OffsetTracker, type CommittedPartition } from '@herald/core';
+import { Lease, OffsetTracker, type CommittedPartition } from '@herald/core';
 import { ListOffsetTimestamps, type Consumer } from '@platformatic/kafka';
 import { transportError } from './kafka-errors.ts';
 
@@ -13,6 +13,18 @@ export interface PartitionState extends CommittedPartition {
   waitingForRetry: boolean;
   /** Retry partitions: the end offset at assignment, to read before its event partitions are released. */
   catchUpTo: bigint | undefined;
+  /**
+   * This assignment of the partition, as its deliveries' `signal` sees it: lost when a rebalance gives the
+   * partition to another member or this member's membership lapsed. Handlers running long never lose it: the
+   * client heartbeats on its own timer.
+   */
+  readonly lease: Lease;
+}
+
+/** The partition is no longer this member's (or not under this membership): its deliveries' leases are lost. */
+export function revokePartition(state: PartitionState, why: string): void {
+  state.revoked = true;
+  state.lease.lose(`${state.topic}/${state.partition} (${why})`);
 }
 
 /** The key a subscription files a partition under. */
@@ -68,6 +80,7 @@ export async function openPartitions(
       revoked: false,
       waitingForRetry: false,
       catchUpTo: kind === 'retry' && end > cursor ? end : undefined,
+      lease: new Lease(),
     };
   });
 }

@@ -8,6 +8,7 @@ import {
   settlesWithin,
   type CloseOptions,
   type Delivery,
+  type Lease,
   type SubscribeOptions,
   type Subscription,
   type TransportRecord,
@@ -25,7 +26,7 @@ import {
 } from './kafka-context.ts';
 import { kafkaDelivery, type KafkaDelivery, type KafkaSettleActions } from './kafka-delivery.ts';
 import { transportError } from './kafka-errors.ts';
-import { openPartitions, partitionKey, type PartitionState } from './kafka-partition.ts';
+import { openPartitions, partitionKey, revokePartition, type PartitionState } from './kafka-partition.ts';
 import { laneOf } from './parked-set.ts';
 import { ParkedRedeliveries } from './parked-redeliveries.ts';
 import { PartitionFetcher } from './partition-fetcher.ts';
@@ -65,6 +66,8 @@ export class KafkaSubscription implements Subscription {
   #fetcher: PartitionFetcher | undefined;
   #stopping = false;
   #abandoned = false;
+  /** The membership the current partition states were assigned under. */
+  #memberId: string | undefined;
   #assigning: Promise<void> = Promise.resolve();
   #loop: Promise<void> = Promise.resolve();
 
@@ -89,7 +92,8 @@ export class KafkaSubscription implements Subscription {
       writer: this.#writer,
       retryState: (partition) => this.#states.get(partitionKey(this.#retryTopic, partition)),
       finish: (state, offset) => this.#committer.finish(state, offset),
-      delivery: (origin, record, attempt, actions) => this.#delivery(origin, record, attempt, actions),
+      delivery: (origin, record, attempt, lease, actions) =>
+        this.#delivery(origin, record, attempt, lease, actions),
       onDelivery: (delivery) => this.#onDelivery(delivery),
       stopping: () => this.#stopping,
       report: (scope, error) => this.#report(scope, error),
@@ -205,10 +209,14 @@ export class KafkaSubscription implements Subscription {
     for (const { topic, partitions } of consumer.assignments ?? []) {
       for (const partition of partitions) assigned.set(partitionKey(topic, partition), { topic, partition });
     }
+    // A new member id: the old membership lapsed (session timeout) and its partitions may have been another
+    // member's meanwhile, so what it held is read again from the committed offsets.
+    const renewed = this.#memberId !== undefined && consumer.memberId !== this.#memberId;
+    this.#memberId = consumer.memberId ?? undefined;
     const revoked: PartitionState[] = [];
     for (const [key, state] of this.#states) {
-      if (assigned.has(key)) continue;
-      state.revoked = true;
+      if (assigned.has(key) && !renewed) continue;
+      revokePartition(state, renewed ? 'the membership lapsed' : 'assigned to another member');
       this.#states.delete(key);
       this.#committer.forget(state);
       revoked.push(state);
@@ -291,7 +299,7 @@ export class KafkaSubscription implements Subscription {
       }
       return;
     }
-    const delivery = this.#delivery(origin, record, 1, {
+    const delivery = this.#delivery(origin, record, 1, state.lease, {
       ack: () => {
         this.#committer.finish(state, origin.offset);
         return Promise.resolve();
@@ -325,9 +333,10 @@ export class KafkaSubscription implements Subscription {
     origin: Origin,
     record: TransportRecord,
     attempt: number,
+    lease: Lease,
     actions: KafkaSettleActions,
   ): KafkaDelivery {
-    return kafkaDelivery(this.#group, origin, record, attempt, actions, () => this.#abandoned);
+    return kafkaDelivery(this.#group, origin, record, attempt, lease, actions, () => this.#abandoned);
   }
 
   // ------------------------------------------------------------------------------------------------ commits
@@ -364,6 +373,8 @@ export class KafkaSubscription implements Subscription {
     this.#fetcher?.wake();
     if (!(await settlesWithin(Promise.all([this.#loop, this.#executor.idle()]), timeoutMs))) {
       this.#abandoned = true;
+      for (const state of this.#states.values())
+        state.lease.lose(`${state.topic}/${state.partition} (abandoned)`);
     }
     this.#committer.stop();
     await this.#assigning.catch(() => undefined);

@@ -33,6 +33,9 @@ export const KAFKA_CAPABILITIES: TransportCapabilities = {
   orderedRedelivery: true,
   deadLetterQueue: true,
   replay: true,
+  // The client heartbeats on a timer of its own and has no poll interval to exceed: a handler that runs past the
+  // session timeout keeps its partitions (a rebalance can still move them; `Delivery.signal` then aborts).
+  longHandlers: true,
 };
 
 function toBuffer(data: Uint8Array): Buffer {

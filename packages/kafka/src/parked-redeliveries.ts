@@ -1,4 +1,4 @@
-import type { Delivery, KeyedExecutor, TransportRecord } from '@herald/core';
+import type { Delivery, KeyedExecutor, Lease, TransportRecord } from '@herald/core';
 import type { KafkaRecord } from '@platformatic/kafka';
 import { decodeKafkaRecord } from './cloudevents-binding.ts';
 import { originKey, parseRetryControl, type Origin } from './envelopes.ts';
@@ -20,6 +20,7 @@ export interface RedeliveryHost {
     origin: Origin,
     record: TransportRecord,
     attempt: number,
+    lease: Lease,
     actions: KafkaSettleActions,
   ): KafkaDelivery;
   onDelivery(delivery: Delivery): Promise<void>;
@@ -146,7 +147,7 @@ export class ParkedRedeliveries {
         for (const offset of finish) host.finish(state, offset);
         host.finish(state, entry.retryOffset);
       };
-      const delivery = host.delivery(entry.origin, entry.record, entry.attempt, {
+      const delivery = host.delivery(entry.origin, entry.record, entry.attempt, state.lease, {
         ack: () => {
           settle(parked.settle(entry));
           return Promise.resolve();

@@ -16,6 +16,10 @@ if (reachable) {
     childModule: fileURLToPath(new URL('./fixtures/kafka-target.ts', import.meta.url)),
     rebalanceMs: 1500,
     timeoutMs: 20_000,
+    // The fixture's session timeout: the long handler runs 3 s while its member heartbeats every 100 ms.
+    leaseTimeoutMs: 1000,
+    // A second member joins: the rebalance gives it half the partitions, and their deliveries' leases are lost.
+    leaseFault: { provoke: (_victim, scene) => scene.join() },
     connectionFault: {
       unsupported:
         'the shared broker cannot be restarted for one test (scripts/kafka/broker.sh start formats a fresh log ' +

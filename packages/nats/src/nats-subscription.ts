@@ -9,7 +9,8 @@ import {
 } from '@herald/core';
 import { Flow } from './flow.ts';
 import { GroupMember, type TopicPartition } from './group-member.ts';
-import { PartitionWorker, type WorkerContext } from './partition-worker.ts';
+import { PartitionWorker } from './partition-worker.ts';
+import type { WorkerContext } from './worker-context.ts';
 import type { NatsContext } from './nats-context.ts';
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;

@@ -100,6 +100,9 @@ export function nats(options: NatsTransportOptions): Transport {
     orderedRedelivery: true,
     deadLetterQueue: true,
     replay: true,
+    // Every held delivery's ack wait is extended (`working()`) every third of it, and group membership is
+    // renewed by a timer, so a handler may outlive both.
+    longHandlers: true,
   };
 
   const assertOpen = (): void => {

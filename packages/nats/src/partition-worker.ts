@@ -1,39 +1,18 @@
 import {
+  Lease,
   settleOnce,
   sleep,
   type DeadLetterFailure,
   type Delivery,
-  type KeyedExecutor,
   type TransportRecord,
 } from '@herald/core';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeMessage } from './cloudevents-binding.ts';
-import { DeadLetterHeaders, headerPairs, type NatsDeadLetters } from './dead-letters.ts';
-import type { Flow } from './flow.ts';
-import type { GroupState } from './group-state.ts';
+import { DeadLetterHeaders, headerPairs } from './dead-letters.ts';
 import { KeyLanes, type LaneItem, type SettleOutcome } from './key-lanes.ts';
 import { transportError } from './nats-errors.ts';
-import type { ResolvedNatsOptions } from './nats-options.ts';
-import type { Names } from './names.ts';
 import { restoreParks } from './park-restore.ts';
 import { Puller, type PulledMessage } from './puller.ts';
-
-/** What a partition worker shares with its subscription. */
-export interface WorkerContext {
-  readonly nc: NatsConnection;
-  readonly js: JetStreamClient;
-  readonly jsm: JetStreamManager;
-  readonly names: Names;
-  readonly options: ResolvedNatsOptions;
-  readonly group: string;
-  readonly executor: KeyedExecutor;
-  readonly flow: Flow;
-  readonly state: GroupState;
-  readonly deadLetters: NatsDeadLetters;
-  readonly onDelivery: (delivery: Delivery) => Promise<void>;
-  readonly report: (error: unknown) => void;
-}
+import type { WorkerContext } from './worker-context.ts';
 
 type Source = 'main' | 'replay';
 
@@ -72,6 +51,12 @@ export class PartitionWorker {
   readonly partition: number;
   readonly #ctx: WorkerContext;
   readonly #stop = new AbortController();
+  /**
+   * This ownership of the partition, as its deliveries' `signal` sees it: lost when the worker hands back records
+   * still running (the partition was lost, or a hand-over or close timed out). Running long never loses it: the
+   * subscription extends every held record's ack wait (`keepAlive`).
+   */
+  readonly #lease = new Lease();
   readonly #tracked = new Set<Tracked>();
   readonly #lanes = new KeyLanes<Tracked>();
   /**
@@ -236,7 +221,7 @@ export class PartitionWorker {
     const where = `${this.topic}/${this.partition}/${tracked.offset}`;
     const fields = { record, group: this.#ctx.group, partition: this.partition, offset: tracked.offset };
     return settleOnce(
-      { ...fields, attempt: tracked.attempt },
+      { ...fields, attempt: tracked.attempt, signal: this.#lease.signal },
       {
         ack: async () => {
           msg.ack();
@@ -380,6 +365,9 @@ export class PartitionWorker {
       clearTimeout(timer);
     }
     this.#abandoned = true;
+    this.#lease.lose(
+      `${this.topic}/${this.partition} (${mode === 'lose' ? 'another member owns it' : 'handed back'})`,
+    );
     const unsettled = [...this.#tracked].filter((t) => !t.settled).sort((a, b) => a.order - b.order);
     for (const tracked of unsettled) {
       tracked.msg.nak();

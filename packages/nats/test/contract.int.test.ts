@@ -38,6 +38,11 @@ if (nc === undefined) {
     childModule: fileURLToPath(new URL('./nats-test-server.ts', import.meta.url)),
     rebalanceMs: 2500,
     timeoutMs: 15_000,
+    // The longer of the ack wait and the group session: the long handler runs 6 s, 3 times the ack wait.
+    leaseTimeoutMs: Math.max(testOptions.ackWaitMs!, testOptions.sessionTimeoutMs!),
+    // A second member joins: the first hands over half its partitions, waits the hand-over timeout for their
+    // running handlers, then hands those records back (lease lost) to the new owner.
+    leaseFault: { provoke: (_victim, scene) => scene.join() },
     connectionFault,
   });
 }

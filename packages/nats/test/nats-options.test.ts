@@ -71,6 +71,7 @@ describe('nats() options', () => {
       orderedRedelivery: true,
       deadLetterQueue: true,
       replay: true,
+      longHandlers: true,
     });
     return transport.close();
   });

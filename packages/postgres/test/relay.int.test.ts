@@ -96,6 +96,7 @@ function nullTransport(): Transport {
       orderedRedelivery: false,
       deadLetterQueue: false,
       replay: false,
+      longHandlers: false,
     },
     publish: (records) =>
       Promise.resolve(records.map((record) => ({ topic: record.topic, partition: 0, offset: '0' }))),

@@ -12,6 +12,7 @@ import { attemptOf, HeraldHeaders, messageToRecord, numberHeader, stringHeader }
 import { planBalance, shuffled } from './balance.ts';
 import type { ConfirmPublisher } from './confirm-publisher.ts';
 import type { AmqpConnection } from './connection.ts';
+import { ownPartition, type PartitionState, type TopicState } from './owned-partition.ts';
 import { rabbitmqDelivery } from './rabbitmq-delivery.ts';
 import { toHeraldError } from './rabbitmq-errors.ts';
 import { declareGroup, HELPER_QUEUE_OPTIONS, type DeclaredTopology, type Topology } from './topology.ts';
@@ -25,30 +26,6 @@ export interface ConsumerContext {
   readonly prefetch: number;
   readonly rebalanceIntervalMs: number;
   readonly onError: (error: unknown) => void;
-}
-
-/** One partition queue this member consumes, on its own channel. */
-interface PartitionState {
-  readonly topic: string;
-  readonly partition: number;
-  readonly queue: string;
-  readonly channel: Channel;
-  /** Deliveries handed to the handler and not finished. */
-  running: number;
-  /** Being handed over (or closing): nothing new starts; the channel closes once `running` is 0. */
-  released: boolean;
-  /** The channel is gone: what it held unacknowledged is back in the queue. */
-  closed: boolean;
-  idleWaiters: (() => void)[];
-}
-
-interface TopicState {
-  readonly topic: string;
-  readonly partitions: Map<number, PartitionState>;
-  /** The connection generation the group's queues were last declared on. */
-  declaredOn: number;
-  /** The consumer saying this member is hungry (holds less than its fair share), on the members channel. */
-  hungryTag: string | undefined;
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
@@ -265,21 +242,10 @@ export class GroupConsumer {
       await channel.close().catch(() => undefined);
       return false;
     }
-    const owned: PartitionState = {
-      topic: state.topic,
-      partition,
-      queue: topology.partitionQueue(state.topic, this.#group, partition),
-      channel,
-      running: 0,
-      released: this.#stopping,
-      closed: false,
-      idleWaiters: [],
-    };
-    state.partitions.set(partition, owned);
-    channel.on('close', () => {
-      owned.closed = true;
-      this.#forgetWhenIdle(state, owned);
-    });
+    const queue = topology.partitionQueue(state.topic, this.#group, partition);
+    const owned = ownPartition(state, partition, queue, channel, this.#stopping, (closed) =>
+      this.#forgetWhenIdle(state, closed),
+    );
     try {
       await channel.prefetch(prefetch);
       await channel.consume(owned.queue, (message) => this.#onMessage(state, owned, message), {

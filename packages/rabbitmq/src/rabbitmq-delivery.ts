@@ -4,6 +4,7 @@ import {
   HeraldError,
   settleOnce,
   type Delivery,
+  type Lease,
   type SettleAction,
   type TransportRecord,
 } from '@herald/core';
@@ -11,12 +12,16 @@ import { attemptOf } from './amqp-binding.ts';
 import type { ConfirmPublisher } from './confirm-publisher.ts';
 import { toHeraldError } from './rabbitmq-errors.ts';
 
-/** The partition a message came from, as its delivery sees it: `closed` is read when the delivery settles. */
+/**
+ * The partition a message came from, as its delivery sees it: `closed` is read when the delivery settles; the
+ * channel's `lease` is the delivery's `signal`.
+ */
 export interface DeliveredFrom {
   readonly partition: number;
   readonly queue: string;
   readonly channel: Channel;
   readonly closed: boolean;
+  readonly lease: Lease;
 }
 
 const WHAT: Record<SettleAction, string> = {
@@ -67,7 +72,7 @@ export function rabbitmqDelivery(
     from.channel.ack(message);
   };
   return settleOnce(
-    { record, group, partition: from.partition, offset, attempt },
+    { record, group, partition: from.partition, offset, attempt, signal: from.lease.signal },
     {
       ack: () =>
         onChannel(WHAT.ack, () => {

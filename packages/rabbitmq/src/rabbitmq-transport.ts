@@ -88,6 +88,12 @@ export function rabbitmq(options: RabbitMqOptions): RabbitMqTransport {
     orderedRedelivery: false,
     deadLetterQueue: true,
     replay: false,
+    // AMQP 0-9-1 has no way to extend a delivery's lease: the broker's delivery acknowledgement timeout
+    // (`consumer_timeout`, 30 min by default) closes the channel of a handler that outlives it, and the message is
+    // redelivered. RabbitMQ 3.12+ can raise it per queue (`x-consumer-timeout` argument or `consumer-timeout`
+    // policy); 3.10, the tested broker, only in the server's configuration. Nothing the client does can keep it,
+    // so this is not promised; a closed channel aborts `Delivery.signal`.
+    longHandlers: false,
   };
 
   const assertOpen = (what: string): void => {

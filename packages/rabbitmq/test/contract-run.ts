@@ -7,6 +7,7 @@ import type { RabbitMqTransport } from '../src/index.ts';
 import {
   brokerReachable,
   connectionFault,
+  leaseFault,
   RABBITMQ_URL,
   removeTopology,
   testTransport,
@@ -27,6 +28,8 @@ export async function runRabbitMqContract(name: string): Promise<void> {
       rebalanceMs: 1000,
       timeoutMs: 15_000,
       connectionFault: await connectionFault(created),
+      // No leaseTimeoutMs: the transport does not declare longHandlers (see rabbitmq-transport.ts).
+      leaseFault: await leaseFault(created),
     });
     // Runs after the suite has closed its transports: the queues and exchanges of this run go too.
     after(() => removeTopology(created));

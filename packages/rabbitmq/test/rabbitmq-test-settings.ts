@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
-import type { ConnectionFault } from '@herald/core/testing';
+import type { ConnectionFault, LeaseFault } from '@herald/core/testing';
 import { rabbitmq, type RabbitMqOptions, type RabbitMqTransport } from '../src/index.ts';
 
 export const RABBITMQ_URL = process.env.HERALD_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -109,6 +109,27 @@ export async function connectionFault(created: RabbitMqTransport[]): Promise<Con
       return transport;
     },
     interrupt: async () => {
+      assert.ok((await dropConnections(connectionName)) > 0, 'the broker had connections to close');
+    },
+  };
+}
+
+/**
+ * The contract suite's lease fault: a member under a connection name of its own whose connection the broker
+ * closes (as it does to a channel past `consumer_timeout`, which cannot be set per queue on the tested 3.10
+ * broker). Its channels' unacknowledged messages go back to their queues and its deliveries lose their lease;
+ * the member reconnects and receives them again. The transports made are pushed to `created`, for cleanup.
+ */
+export async function leaseFault(created: RabbitMqTransport[]): Promise<LeaseFault> {
+  if (!(await canDropConnections())) return { unsupported: 'rabbitmqctl cannot list or close connections' };
+  const connectionName = `herald-lease-${process.pid}-${Date.now().toString(36)}`;
+  return {
+    create: () => {
+      const transport = testTransport({ connectionName, onError: () => undefined });
+      created.push(transport);
+      return transport;
+    },
+    provoke: async () => {
       assert.ok((await dropConnections(connectionName)) > 0, 'the broker had connections to close');
     },
   };

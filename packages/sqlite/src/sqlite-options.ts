@@ -24,7 +24,10 @@ export interface SqliteLogStoreOptions {
   readonly partitions?: number;
   /** Default `D1`. */
   readonly durability?: SqliteDurability;
-  /** How long a consumer keeps its partitions without a heartbeat, ms. Default 10000. */
+  /**
+   * How long a consumer keeps its partitions without a heartbeat, ms. The consumer heartbeats on a timer every
+   * third of it, whatever its handlers do, so a handler may run longer. Default 10000.
+   */
   readonly sessionTimeoutMs?: number;
   /** How long a write waits for another process's write lock before failing, ms. Default 5000. */
   readonly busyTimeoutMs?: number;

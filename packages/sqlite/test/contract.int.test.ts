@@ -16,6 +16,9 @@ runContractSuite({
   // A hand-over takes the owner's heartbeat, then the newcomer's: two heartbeat intervals (a third of the
   // session timeout each), plus slack.
   rebalanceMs: CONTRACT_SESSION_TIMEOUT_MS,
+  leaseTimeoutMs: CONTRACT_SESSION_TIMEOUT_MS,
+  // A second member joins and takes half the partitions: the first learns at its next heartbeat.
+  leaseFault: { provoke: (_victim, scene) => scene.join() },
   connectionFault: {
     unsupported:
       'embedded: each process opens the log file itself, so there is no connection or server to lose; a process ' +

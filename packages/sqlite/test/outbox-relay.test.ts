@@ -36,6 +36,7 @@ function recordingTransport() {
       deadLetterQueue: false,
       replay: false,
       orderedRedelivery: false,
+      longHandlers: false,
     },
     published,
     calls: 0,

@@ -3,6 +3,7 @@ import { ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/cl
 import {
   CloseOnce,
   KeyedExecutor,
+  Lease,
   Readiness,
   settleOnce,
   settlesWithin,
@@ -210,6 +211,8 @@ export class GroupConsumer {
       receivedAt,
       state: 'queued',
       heartbeat: undefined,
+      lease: new Lease(),
+      leaseUntil: receivedAt + this.#context.options.visibilityTimeoutSeconds * 1000,
     };
     this.#held.add(held);
     if (this.#stopping) {
@@ -223,6 +226,11 @@ export class GroupConsumer {
   async #run(held: Held, record: TransportRecord): Promise<void> {
     // Handed back meanwhile (behind a retried message of its key, or at shutdown).
     if (held.state !== 'queued') return;
+    if (held.lease.lost) {
+      // Its visibility ran out while it waited: another member may have it, running it too would duplicate it.
+      this.#held.forget(held);
+      return;
+    }
     held.state = 'running';
     try {
       await this.#onDelivery(this.#delivery(held, record));
@@ -230,8 +238,10 @@ export class GroupConsumer {
       this.#context.onError(error);
     }
     if (held.state === 'running' && !this.#abandoned) {
-      // Returned without settling: hand the message back now rather than keep it invisible.
-      this.#held.release([held], true);
+      // Returned without settling: hand the message back now rather than keep it invisible. Unless its lease is
+      // lost: another member may hold it now, and a visibility change through the old receipt could disturb it.
+      if (held.lease.lost) this.#held.forget(held);
+      else this.#held.release([held], true);
     }
   }
 
@@ -255,7 +265,7 @@ export class GroupConsumer {
       }
     };
     return settleOnce(
-      { record, group: this.#group, partition: 0, offset, attempt },
+      { record, group: this.#group, partition: 0, offset, attempt, signal: held.lease.signal },
       {
         ack: () =>
           settling(async () => {
@@ -282,8 +292,8 @@ export class GroupConsumer {
       },
       {
         subject: `Delivery ${held.messageId} on "${queues.queue.name}"`,
-        // Abandoned at shutdown: it was handed back to the queue already.
-        skip: () => held.state === 'released',
+        // Abandoned at shutdown (handed back to the queue already), or visible to the others again.
+        skip: () => held.state === 'released' || held.lease.lost,
         onFailure: (error, action) => toHeraldError(error, SETTLE_ACTIONS[action]),
       },
     );

@@ -1,4 +1,5 @@
 import type { Message } from '@aws-sdk/client-sqs';
+import type { Lease } from '@herald/core';
 import { MAX_VISIBILITY_SECONDS, type QueueOps, type ReleasedReceives } from './queue-ops.ts';
 import { isStaleReceipt, toHeraldError } from './sqs-errors.ts';
 import type { GroupQueues } from './topology.ts';
@@ -15,6 +16,10 @@ export interface Held {
   state: 'queued' | 'running' | 'settled' | 'released';
   /** A heartbeat under way for this message: visibility changes wait for it, so they land in order. */
   heartbeat: Promise<void> | undefined;
+  /** Its delivery's `signal`: lost once the message may be visible to the others again. */
+  readonly lease: Lease;
+  /** When its visibility runs out unless a heartbeat extends it (ms since the epoch, as this process reckons). */
+  leaseUntil: number;
 }
 
 /** What {@link HeldMessages} works with, from the transport. */
@@ -96,6 +101,7 @@ export class HeldMessages {
     const { ops, released, onError } = this.#context;
     for (const held of [...list].reverse()) {
       held.state = 'released';
+      held.lease.lose(`${held.messageId} (handed back to the queue)`);
       this.forget(held);
       if (!handled) released.add(held.messageId);
       const { url, name } = held.queues.queue;
@@ -118,17 +124,28 @@ export class HeldMessages {
     await Promise.all([...this.#handbacks]);
   }
 
-  /** Extends the visibility of every held message, so none reappears to another member while this one holds it. */
+  /**
+   * Extends the visibility of every held message, so none reappears to another member while this one holds it.
+   * A message whose visibility ran out before an extension got through (heartbeats failing, AWS's 12-hour cap)
+   * or whose receipt SQS no longer takes has lost its lease: another member may receive it.
+   */
   beat(): void {
     const { ops, visibilityTimeoutSeconds, onError } = this.#context;
     const now = Date.now();
     for (const held of this.#held.values()) {
-      if ((held.state !== 'queued' && held.state !== 'running') || held.heartbeat !== undefined) continue;
+      if (held.state !== 'queued' && held.state !== 'running') continue;
+      if (now >= held.leaseUntil) held.lease.lose(`${held.messageId} (its visibility ran out)`);
+      if (held.lease.lost || held.heartbeat !== undefined) continue;
       const left = MAX_VISIBILITY_SECONDS - Math.ceil((now - held.receivedAt) / 1000) - 1;
       if (left <= 0) continue; // At AWS's 12-hour cap: it cannot be held longer.
+      const seconds = Math.min(visibilityTimeoutSeconds, left);
       held.heartbeat = ops
-        .changeVisibility(held.queues.queue.url, held.receipt, Math.min(visibilityTimeoutSeconds, left))
+        .changeVisibility(held.queues.queue.url, held.receipt, seconds)
+        .then(() => {
+          held.leaseUntil = Math.max(held.leaseUntil, now + seconds * 1000);
+        })
         .catch((error: unknown) => {
+          if (isStaleReceipt(error)) held.lease.lose(`${held.messageId} (SQS no longer takes its receipt)`);
           onError(
             toHeraldError(
               error,

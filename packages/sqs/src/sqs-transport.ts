@@ -115,6 +115,9 @@ export function sqs(options: SqsTransportOptions = {}): SqsTransport {
     orderedRedelivery: resolved.fifo,
     deadLetterQueue: true,
     replay: false,
+    // Held messages' visibility is extended every third of the visibility timeout (up to AWS's 12 hours from
+    // the receive, after which `Delivery.signal` aborts).
+    longHandlers: true,
   };
 
   const assertOpen = (what: string): void => {

@@ -1,6 +1,8 @@
 // Settings shared by the integration tests and the contract suite's child process (which inherits the
 // environment): the emulator's endpoint, dummy credentials, and short timeouts so lost members are noticed fast.
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Transport } from '@herald/core';
+import type { LeaseFault } from '@herald/core/testing';
 import { sqs, type SqsTransport, type SqsTransportOptions } from '../src/index.ts';
 
 // The SDK warns once per process that its 2027 versions need Node 22; the tests run on Node 20 on purpose.
@@ -34,6 +36,53 @@ export function testTransport(options: Partial<SqsTransportOptions> = {}): SqsTr
     onError: quiet,
     ...options,
   });
+}
+
+/** Clients made by {@link leaseFault}, destroyed by {@link destroyFaultClients}. */
+const faultClients = new Set<SQSClient>();
+
+/**
+ * The contract's lease fault: a member whose visibility extensions (heartbeats) fail once provoked, as when AWS
+ * cannot be reached. Its messages' visibility runs out, a second member (and the first itself) receives them
+ * again, and the first member's deliveries lose their lease. Hand-backs (visibility 0) and acks still go through.
+ */
+export function leaseFault(fifo: boolean): LeaseFault {
+  let failing = false;
+  return {
+    create: () => {
+      const endpoint = process.env[ENDPOINT_VARIABLE];
+      const client = new SQSClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      faultClients.add(client);
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const entries = (args.input as { Entries?: { VisibilityTimeout?: number }[] }).Entries ?? [];
+          const extending = entries.some((entry) => (entry.VisibilityTimeout ?? 0) > 0);
+          if (failing && context.commandName === 'ChangeMessageVisibilityBatchCommand' && extending) {
+            throw Object.assign(new Error('visibility extensions cut off by the test'), {
+              name: 'TimeoutError',
+            });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'heraldTestLeaseFault' },
+      );
+      return testTransport({ fifo, sqsClient: client, onError: () => undefined });
+    },
+    provoke: async (_victim, scene) => {
+      failing = true;
+      await scene.join();
+    },
+  };
+}
+
+/** Destroys the clients of the lease faults (after their transports closed). */
+export function destroyFaultClients(): void {
+  for (const client of faultClients) client.destroy();
+  faultClients.clear();
 }
 
 /** For the contract suite's child process (`childModule`): FIFO mode. */

@@ -140,7 +140,7 @@ export class LogConsumer {
     const next = new Map(assignment.partitions.map((tp) => [partitionKey(tp), tp]));
     for (const [key, state] of this.#states) {
       if (next.get(key)?.generation !== state.tp.generation) {
-        state.revoked = true;
+        state.revoke('assigned to another member, or seeked');
         this.#states.delete(key);
       }
     }
@@ -297,7 +297,14 @@ export class LogConsumer {
       state.unparked(parked.parkId);
     };
     return settleOnce(
-      { record, group, partition: record.partition, offset: record.offset.toString(), attempt },
+      {
+        record,
+        group,
+        partition: record.partition,
+        offset: record.offset.toString(),
+        attempt,
+        signal: state.lease.signal,
+      },
       {
         ack: done,
         retryLater: async (delayMs: number, error: ErrorInfo) => {
@@ -318,8 +325,9 @@ export class LogConsumer {
       },
       {
         subject: `Record ${record.topic}/${record.partition}/${record.offset}`,
-        // Abandoned at shutdown: the record is redelivered to the group; touching the store now could lose it.
-        skip: () => this.#abandoned,
+        // Abandoned at shutdown or revoked: the record is redelivered to the group; touching the store now could
+        // lose or duplicate it.
+        skip: () => this.#abandoned || state.lease.lost,
       },
     );
   }
@@ -336,7 +344,7 @@ export class LogConsumer {
       } else if (!state.revoked) {
         // Another member owns it now (our lease lapsed or the group was seeked): stop reading it, and ask for
         // the current assignment now rather than at the next heartbeat.
-        state.revoked = true;
+        state.revoke('the store refused its commit: another member owns it');
         this.#states.delete(partitionKey(state.tp));
         this.#heartbeatSoon();
       }
@@ -371,6 +379,8 @@ export class LogConsumer {
     this.#signal();
     if (!(await settlesWithin(Promise.all([this.#loop, this.#executor.idle()]), timeoutMs))) {
       this.#abandoned = true;
+      for (const { tp, lease } of this.#states.values())
+        lease.lose(`${tp.topic}/${tp.partition} (abandoned)`);
     }
     this.#committer.stop();
     await this.#heartbeating.catch(() => undefined);

@@ -1,3 +1,4 @@
+import { Lease } from '../consumer-kit/lease.ts';
 import type { CommittedPartition } from '../consumer-kit/partition-committer.ts';
 import { OffsetTracker } from '../offset-tracker.ts';
 import type { OwnedPartition, ParkedRecord } from './log-store.ts';
@@ -18,6 +19,12 @@ export class LogPartition implements CommittedPartition {
   readonly tracker = new OffsetTracker();
   lastCommitted: bigint | undefined;
   revoked = false;
+  /**
+   * This ownership of the partition, as its deliveries' `signal` sees it: lost when the partition goes to another
+   * member (or is seeked) and its records are read again from the committed position. The member's own lease in
+   * the store is renewed by a timer, so a long handler never loses it by running long.
+   */
+  readonly lease = new Lease();
   /** Parked records being redelivered now, by park id. */
   readonly parkedInFlight = new Set<bigint>();
   #parked: readonly ParkedRecord[] = [];
@@ -27,6 +34,12 @@ export class LogPartition implements CommittedPartition {
     this.tp = tp;
     this.cursor = cursor;
     this.lastCommitted = lastCommitted;
+  }
+
+  /** This member no longer owns the partition under this generation: nothing more is read or committed. */
+  revoke(why: string): void {
+    this.revoked = true;
+    this.lease.lose(`${this.tp.topic}/${this.tp.partition} (${why})`);
   }
 
   /** Records of this partition parked for this group, in park order. */

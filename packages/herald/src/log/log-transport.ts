@@ -46,6 +46,8 @@ export function logTransport(store: LogStore, options: LogTransportOptions = {})
     orderedRedelivery: true,
     deadLetterQueue: true,
     replay: true,
+    // The member's lease is renewed by a timer of its own, whatever its handlers do (see LogConsumer).
+    longHandlers: true,
   };
   const assertOpen = (): void => {
     if (closed) throw new HeraldError(ErrorCodes.CLOSED, `Transport "${store.name}" is closed`);

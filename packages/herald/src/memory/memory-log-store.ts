@@ -27,7 +27,7 @@ import {
 export interface MemoryLogStoreOptions {
   /** Partitions of each new topic. Default 4. */
   readonly partitions?: number;
-  /** Member lease. Default 3000 ms. */
+  /** Member lease, renewed by each consumer's heartbeat timer (so handlers may run longer). Default 3000 ms. */
   readonly sessionTimeoutMs?: number;
 }
 

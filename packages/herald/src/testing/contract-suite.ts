@@ -8,6 +8,7 @@ import {
 import { deadLetterCases } from './contract-cases/dead-letters.ts';
 import { envelopeCases } from './contract-cases/envelope.ts';
 import { groupCases } from './contract-cases/groups.ts';
+import { longHandlerCases } from './contract-cases/long-handlers.ts';
 import { orderingCases } from './contract-cases/ordering.ts';
 import { reconnectCases } from './contract-cases/reconnect.ts';
 import { redeliveryCases } from './contract-cases/redelivery.ts';
@@ -26,6 +27,7 @@ const cases: readonly ((c: ContractContext) => void)[] = [
   redeliveryCases,
   deadLetterCases,
   replayCases,
+  longHandlerCases,
   closeCases,
   reconnectCases,
 ];

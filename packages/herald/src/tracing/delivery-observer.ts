@@ -49,7 +49,9 @@ export function observeDelivery(context: MessageContext, observer: DeliveryObser
     set tries(value: number) {
       context.tries = value;
     },
-    signal: context.signal,
+    get signal() {
+      return context.signal;
+    },
     publish: context.publish,
     get settled() {
       return context.settled;

@@ -5,6 +5,7 @@ import { createPublisher } from '../../publisher.ts';
 import type { TestContext } from 'node:test';
 import type { Delivery, Subscription, Transport, TransportCapabilities } from '../../transport.ts';
 import { testSchema } from '../test-schema.ts';
+import type { LeaseFault } from './long-handlers.ts';
 import type { ConnectionFault } from './reconnect.ts';
 
 /** A transport under test. */
@@ -26,6 +27,14 @@ export interface ContractTarget {
   readonly timeoutMs?: number;
   /** How the reconnect case cuts the transport off its broker, or why it cannot here; absent: skipped. */
   readonly connectionFault?: ConnectionFault;
+  /**
+   * Required when the transport declares `longHandlers`: the longest lease timeout of the transports `create()`
+   * makes (session timeout, ack wait, visibility timeout), ms. The long-handler case runs a handler
+   * three times as long.
+   */
+  readonly leaseTimeoutMs?: number;
+  /** How the lease-loss case makes a member lose its lease, or why it cannot here; absent: skipped. */
+  readonly leaseFault?: LeaseFault;
 }
 
 /** The contract's test event: `{ key, seq, text? }`, keyed by `key`, on the given topic. */
