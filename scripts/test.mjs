@@ -3,6 +3,8 @@
 //   node scripts/test.mjs            every test: unit, integration (*.int.test.ts) and end-to-end (*.e2e.test.ts)
 //   node scripts/test.mjs --unit     unit tests only: in-process, milliseconds, no servers
 //   node scripts/test.mjs FILE...    the given files
+//   --file-timeout=MS                each file's bound (default 600000: 10 min); `none` for files that bound
+//                                    themselves, as the soak does (its length is HERALD_SOAK_MINUTES)
 // Files named *.exclusive.e2e.test.ts stop shared servers (a broker, PostgreSQL): they run in a second phase,
 // after every other file, one at a time. The exit code is non-zero if either phase failed.
 // Node 20's runner does not expand globs, so the files are listed here.
@@ -14,6 +16,12 @@ const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const explicit = args.filter((a) => !a.startsWith('--'));
+const fileTimeout =
+  args.find((a) => a.startsWith('--file-timeout='))?.slice('--file-timeout='.length) ?? '600000';
+if (fileTimeout !== 'none' && !/^[1-9][0-9]*$/.test(fileTimeout)) {
+  console.error(`--file-timeout: expected milliseconds or "none", got "${fileTimeout}"`);
+  process.exit(2);
+}
 
 function findTests(dir) {
   const out = [];
@@ -61,7 +69,7 @@ for (const phase of phases) {
       'tsx',
       '--test',
       `--test-concurrency=${phase.concurrency}`,
-      '--test-timeout=600000',
+      ...(fileTimeout === 'none' ? [] : [`--test-timeout=${fileTimeout}`]),
       ...phase.files,
     ],
     { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: nodeOptions } },
