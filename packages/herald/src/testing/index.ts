@@ -6,3 +6,4 @@ export * from './wait.ts';
 export * from './child-process.ts';
 export * from './faults/index.ts';
 export * from './contract-compatibility.ts';
+export * from './transport-pool.ts';
