@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  createRouter,
-  defineEvent,
   memory,
   registerMessagingMetrics,
   type DeliveryLabels,
@@ -11,7 +9,7 @@ import {
   type Transport,
   type TransportRecord,
 } from '@herald/core';
-import { testSchema, uniqueName, waitFor } from '@herald/core/testing';
+import { startFailingRouter, uniqueName, waitFor } from '@herald/core/testing';
 
 // Issue 13 item 5: decode failures were in no metric, dead-lettering wrote no log line, and events of an unknown
 // type were acknowledged silently.
@@ -75,18 +73,17 @@ async function scenario(
   const topic = uniqueName('visible');
   const group = uniqueName('g');
   try {
-    const Known = defineEvent({ type: 'Known', topic, schema: testSchema });
-    const router = createRouter({
+    const router = await startFailingRouter({
       transport,
+      topic,
       group,
       source: '/test',
       logger,
       retry: { attempts: 2, backoff: { initialMs: 1, maxMs: 1 } },
       redelivery: { maxDeliveries: 2, backoff: { initialMs: 5, maxMs: 5 } },
-    }).on(Known, (event) => {
-      if (event.data.text === 'fail') throw new TypeError('handler failed');
+      fails: (data) => data.text === 'fail',
+      message: 'handler failed',
     });
-    await router.start();
     await publish(transport, topic);
     await waitFor(async () => {
       const deadLetters = (await transport.deadLetters!.list({ group })).length;

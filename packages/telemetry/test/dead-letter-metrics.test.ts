@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRouter, defineEvent, memory, type TransportRecord } from '@herald/core';
-import { testSchema, uniqueName, waitFor } from '@herald/core/testing';
+import { memory, type TransportRecord } from '@herald/core';
+import { startFailingRouter, uniqueName, waitFor } from '@herald/core/testing';
 import { loggerFor, prometheusMetrics } from '@herald/telemetry';
 
 // Issue 13 item 5, end to end: the router's dead letters (decode, validation, max-attempts) and skipped unknown
@@ -45,18 +45,16 @@ describe('Prometheus metrics and pino logs of dead letters and skipped events', 
     const topic = uniqueName('watched');
     const group = uniqueName('g');
     try {
-      const Known = defineEvent({ type: 'Known', topic, schema: testSchema });
-      const router = createRouter({
+      const router = await startFailingRouter({
         transport,
+        topic,
         group,
         source: '/test',
         logger: log,
         retry: false,
         redelivery: false,
-      }).on(Known, () => {
-        throw new TypeError('always fails');
+        message: 'always fails',
       });
-      await router.start();
       await transport.publish([
         record(topic, 'e-decode', 'Known', `{"secret":"${SECRET}"`),
         record(topic, 'e-invalid', 'Known', JSON.stringify({ key: SECRET })),

@@ -7,3 +7,4 @@ export * from './child-process.ts';
 export * from './faults/index.ts';
 export * from './contract-compatibility.ts';
 export * from './transport-pool.ts';
+export * from './failing-router.ts';
