@@ -6,6 +6,7 @@ import type { Transport } from '../../transport.ts';
 import { spawnTestChild } from '../child-process.ts';
 import { uniqueName, waitFor } from '../wait.ts';
 import { assertAckedStaysAcked } from './acked-stays-acked.ts';
+import { consumeBatch } from './consume-batch.ts';
 import { Ping, type ContractContext, type Received } from './context.ts';
 
 /** Redelivery: `retryLater` and its delay, ordered redelivery, abandoned and killed consumers, no redelivery of acked records. */
@@ -120,11 +121,12 @@ export function redeliveryCases(c: ContractContext): void {
     const topic = uniqueName('acked');
     const t = await transport();
     const first: Received[] = [];
-    const subscription = subscribe(t, group, topic, acking(first));
-    await subscription.ready;
-    await publishPings(t, topic, ['a', 'b'], 5);
-    await waitFor(() => first.length === 10, timeoutMs, 'the first batch');
-    await subscription.close();
+    await consumeBatch(c, t, group, topic, {
+      into: first,
+      keys: ['a', 'b'],
+      perKey: 5,
+      what: 'the first batch',
+    });
     await assertAckedStaysAcked(c, t, group, topic);
   });
 }
