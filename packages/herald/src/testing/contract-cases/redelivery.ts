@@ -120,9 +120,7 @@ export function redeliveryCases(c: ContractContext): void {
     const group = uniqueName('acked');
     const topic = uniqueName('acked');
     const t = await transport();
-    const first: Received[] = [];
     await consumeBatch(c, t, group, topic, {
-      into: first,
       keys: ['a', 'b'],
       perKey: 5,
       what: 'the first batch',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { uniqueName, waitFor } from '../wait.ts';
 import { consumeBatch } from './consume-batch.ts';
-import { type ContractContext, type Received } from './context.ts';
+import type { ContractContext } from './context.ts';
 
 /** Replay of a group from an offset (`replay`). */
 export function replayCases(c: ContractContext): void {
@@ -15,9 +15,7 @@ export function replayCases(c: ContractContext): void {
     }
     const group = uniqueName('seek');
     const topic = uniqueName('seek');
-    const seen: Received[] = [];
-    await consumeBatch(c, t, group, topic, {
-      into: seen,
+    const seen = await consumeBatch(c, t, group, topic, {
       keys: ['a', 'b'],
       perKey: 3,
       what: 'the first pass',
