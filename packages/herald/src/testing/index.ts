@@ -8,3 +8,4 @@ export * from './faults/index.ts';
 export * from './contract-compatibility.ts';
 export * from './transport-pool.ts';
 export * from './failing-router.ts';
+export * from './refused-subscription.ts';
