@@ -9,3 +9,4 @@ export * from './contract-compatibility.ts';
 export * from './transport-pool.ts';
 export * from './failing-router.ts';
 export * from './refused-subscription.ts';
+export * from './temp-folder.ts';
