@@ -1,11 +1,9 @@
 // What the CLI's tests share: the real `herald` process, the fixture contracts module, a temporary folder and the
 // 'billing' router whose failures go straight to the dead-letter store.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import { createRouter, type Router, type Transport } from '@herald/core';
+import { tempFolder } from '@herald/core/testing';
 
 /** The repository root, the cwd the CLI process runs in. */
 export const repoRoot = join(import.meta.dirname, '..', '..', '..');
@@ -38,9 +36,7 @@ export function herald(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliRe
 
 /** A temporary folder for a test's files, removed after the test file. */
 export function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return tempFolder('herald-cli-');
 }
 
 /** A router of the 'billing' group without retry or redelivery: a handler's failure dead-letters the event at once. */

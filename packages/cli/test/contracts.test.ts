@@ -19,6 +19,14 @@ async function inProcess(...args: string[]): Promise<{ code: number; out: string
   return { code, out: io.out(), err: io.err() };
 }
 
+/** `herald --contracts <fixture> contracts snapshot --out <file> ...more`, in process. */
+const snapshotIn = (name: string, file: string, ...more: string[]) =>
+  inProcess('--contracts', fixture(name), 'contracts', 'snapshot', '--out', file, ...more);
+
+/** `herald --contracts <fixture> contracts check --snapshot <file> ...more`, in process. */
+const checkIn = (name: string, file: string, ...more: string[]) =>
+  inProcess('--contracts', fixture(name), 'contracts', 'check', '--snapshot', file, ...more);
+
 describe('herald contracts snapshot / check (the real process)', () => {
   const dir = tempDir();
   const file = join(dir, 'contracts.snapshot.json');
@@ -74,59 +82,27 @@ describe('herald contracts snapshot / check (the real process)', () => {
 describe('herald contracts (in-process)', () => {
   it('passes a version bump that carries old events with an upcaster, and the snapshot then keeps both versions', async () => {
     const file = join(tempDir(), 'contracts.snapshot.json');
-    assert.equal(
-      (await inProcess('--contracts', fixture('shipments'), 'contracts', 'snapshot', '--out', file)).code,
-      0,
-    );
-    const bumped = await inProcess(
-      '--contracts',
-      fixture('shipments-v2'),
-      'contracts',
-      'check',
-      '--snapshot',
-      file,
-    );
+    assert.equal((await snapshotIn('shipments', file)).code, 0);
+    const bumped = await checkIn('shipments-v2', file);
     assert.equal(bumped.code, 0, bumped.err);
     assert.match(bumped.out, /compatible cli\.test\.ShipmentDispatched v2: .* version 2 is new/);
     assert.match(bumped.out, /items\[\]\.sku: required property .* \(allowed: version 2 is new/);
 
-    const written = await inProcess(
-      '--contracts',
-      fixture('shipments-v2'),
-      'contracts',
-      'snapshot',
-      '--out',
-      file,
-    );
+    const written = await snapshotIn('shipments-v2', file);
     assert.equal(written.code, 0, written.err);
     assert.match(written.out, /1 event type\(s\), 2 version\(s\)/);
     const versions = parseContractSnapshot(readFileSync(file, 'utf8')).contracts[
       'cli.test.ShipmentDispatched'
     ]!;
     assert.deepEqual(Object.keys(versions.versions), ['1', '2']);
-    const again = await inProcess(
-      '--contracts',
-      fixture('shipments-v2'),
-      'contracts',
-      'snapshot',
-      '--out',
-      file,
-    );
+    const again = await snapshotIn('shipments-v2', file);
     assert.match(again.out, /is up to date/);
   });
 
   it('--json reports the findings and still exits 1 on a breaking change', async () => {
     const file = join(tempDir(), 'snap.json');
-    await inProcess('--contracts', fixture('shipments'), 'contracts', 'snapshot', '--out', file);
-    const result = await inProcess(
-      '--contracts',
-      fixture('shipments-breaking'),
-      'contracts',
-      'check',
-      '--snapshot',
-      file,
-      '--json',
-    );
+    await snapshotIn('shipments', file);
+    const result = await checkIn('shipments-breaking', file, '--json');
     assert.equal(result.code, 1);
     const report = JSON.parse(result.out) as {
       compatible: boolean;
@@ -147,55 +123,26 @@ describe('herald contracts (in-process)', () => {
 
   it('snapshot refuses to record a breaking change over an existing file unless --accept-breaking', async () => {
     const file = join(tempDir(), 'snap.json');
-    await inProcess('--contracts', fixture('shipments'), 'contracts', 'snapshot', '--out', file);
+    await snapshotIn('shipments', file);
     const before = readFileSync(file, 'utf8');
-    const refused = await inProcess(
-      '--contracts',
-      fixture('shipments-breaking'),
-      'contracts',
-      'snapshot',
-      '--out',
-      file,
-    );
+    const refused = await snapshotIn('shipments-breaking', file);
     assert.equal(refused.code, 1);
     assert.match(refused.err, /HERALD_INCOMPATIBLE_CONTRACT: .*items\[\]\.sku/);
     assert.equal(readFileSync(file, 'utf8'), before, 'the file is unchanged');
 
-    const accepted = await inProcess(
-      '--contracts',
-      fixture('shipments-breaking'),
-      'contracts',
-      'snapshot',
-      '--out',
-      file,
-      '--accept-breaking',
-    );
+    const accepted = await snapshotIn('shipments-breaking', file, '--accept-breaking');
     assert.equal(accepted.code, 0, accepted.err);
     assert.match(
       accepted.err,
       /note: accepted breaking change: cli\.test\.ShipmentDispatched v1 items\[\]\.sku/,
     );
-    const now = await inProcess(
-      '--contracts',
-      fixture('shipments-breaking'),
-      'contracts',
-      'check',
-      '--snapshot',
-      file,
-    );
+    const now = await checkIn('shipments-breaking', file);
     assert.equal(now.code, 0, now.err);
   });
 
   it('a missing or invalid snapshot, or no --contracts, is a usage error (exit 2) saying what to do', async () => {
     const dir = tempDir();
-    const missing = await inProcess(
-      '--contracts',
-      fixture('shipments'),
-      'contracts',
-      'check',
-      '--snapshot',
-      join(dir, 'none.json'),
-    );
+    const missing = await checkIn('shipments', join(dir, 'none.json'));
     assert.equal(missing.code, 2);
     assert.match(
       missing.err,
@@ -218,16 +165,9 @@ describe('herald contracts (in-process)', () => {
     );
 
     const bad = join(dir, 'bad.json');
-    await inProcess('--contracts', fixture('shipments'), 'contracts', 'snapshot', '--out', bad);
+    await snapshotIn('shipments', bad);
     writeFileSync(bad, '{"format": 9}');
-    const invalid = await inProcess(
-      '--contracts',
-      fixture('shipments'),
-      'contracts',
-      'check',
-      '--snapshot',
-      bad,
-    );
+    const invalid = await checkIn('shipments', bad);
     assert.equal(invalid.code, 2);
     assert.match(invalid.err, /The contract snapshot .*bad\.json is not valid: format 9/);
   });

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { AssertionError } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { z } from 'zod';
 import {
   contractSnapshot,
@@ -12,10 +11,9 @@ import {
   HeraldError,
   parseContractSnapshot,
 } from '@herald/core';
-import { assertContractsCompatible, ContractCompatibilityError } from '@herald/core/testing';
+import { assertContractsCompatible, ContractCompatibilityError, tempFolder } from '@herald/core/testing';
 
-const dir = mkdtempSync(join(tmpdir(), 'herald-contracts-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempFolder('herald-contracts-');
 
 const Shipped = defineEvent({
   type: 'ShipmentDispatched',

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  createRouter,
-  defineEvent,
-  memory,
   registerMessagingMetrics,
   type DeliveryLabels,
   type HeraldLogger,
@@ -11,7 +8,7 @@ import {
   type Transport,
   type TransportRecord,
 } from '@herald/core';
-import { testSchema, uniqueName, waitFor } from '@herald/core/testing';
+import { startFailingRouter, waitFor } from '@herald/core/testing';
 
 // Issue 13 item 5: decode failures were in no metric, dead-lettering wrote no log line, and events of an unknown
 // type were acknowledged silently.
@@ -71,22 +68,18 @@ async function scenario(
   const metrics = countingMetrics();
   const unregister = registerMessagingMetrics(metrics);
   const logger = recordingLogger();
-  const transport = memory();
-  const topic = uniqueName('visible');
-  const group = uniqueName('g');
+  const { router, transport, topic, group } = await startFailingRouter({
+    topicPrefix: 'visible',
+    logger,
+    retry: { attempts: 2, backoff: { initialMs: 1, maxMs: 1 } },
+    redelivery: { maxDeliveries: 2, backoff: { initialMs: 5, maxMs: 5 } },
+    fails: (data) => data.text === 'fail',
+    message: 'handler failed',
+  }).catch((error: unknown) => {
+    unregister();
+    throw error;
+  });
   try {
-    const Known = defineEvent({ type: 'Known', topic, schema: testSchema });
-    const router = createRouter({
-      transport,
-      group,
-      source: '/test',
-      logger,
-      retry: { attempts: 2, backoff: { initialMs: 1, maxMs: 1 } },
-      redelivery: { maxDeliveries: 2, backoff: { initialMs: 5, maxMs: 5 } },
-    }).on(Known, (event) => {
-      if (event.data.text === 'fail') throw new TypeError('handler failed');
-    });
-    await router.start();
     await publish(transport, topic);
     await waitFor(async () => {
       const deadLetters = (await transport.deadLetters!.list({ group })).length;

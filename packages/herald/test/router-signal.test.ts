@@ -74,6 +74,12 @@ const fast = {
   redelivery: { maxDeliveries: 2, backoff: { initialMs: 5, maxMs: 5 } },
 };
 
+/** Publishes a Pinged `{ key: 'k', seq }` on `transport` for each of `seqs`, in order. */
+async function publishPings(transport: Transport, ...seqs: number[]): Promise<void> {
+  const publisher = createPublisher({ transport, source: '/test' });
+  for (const seq of seqs) await publisher.publish(Pinged, { key: 'k', seq });
+}
+
 describe('router: the handler signal', () => {
   it('aborts with HERALD_LEASE_LOST when the lease is lost, and does not settle that delivery', async () => {
     const hand = handTransport();
@@ -88,10 +94,7 @@ describe('router: the handler signal', () => {
       },
     );
     await router.start();
-    await createPublisher({ transport: hand.transport, source: '/test' }).publish(Pinged, {
-      key: 'k',
-      seq: 1,
-    });
+    await publishPings(hand.transport, 1);
     const lease = new Lease();
     const handled = hand.deliver(0, lease);
     await waitFor(() => calls === 1, 1000, 'the handler');
@@ -116,8 +119,7 @@ describe('router: the handler signal', () => {
       },
     );
     await router.start();
-    const publisher = createPublisher({ transport: hand.transport, source: '/test' });
-    for (let seq = 0; seq < 20; seq++) await publisher.publish(Pinged, { key: 'k', seq });
+    await publishPings(hand.transport, ...Array.from({ length: 20 }, (_, seq) => seq));
     const lease = new Lease();
     for (let i = 0; i < 20; i++) await hand.deliver(i, lease);
     assert.deepEqual(seen, Array<boolean>(20).fill(false));
@@ -140,10 +142,7 @@ describe('router: the handler signal', () => {
       await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
     });
     await router.start();
-    await createPublisher({ transport: hand.transport, source: '/test' }).publish(Pinged, {
-      key: 'k',
-      seq: 1,
-    });
+    await publishPings(hand.transport, 1);
     const lease = new Lease();
     const handled = hand.deliver(0, lease);
     await waitFor(() => signal !== undefined, 1000, 'the handler');

@@ -7,12 +7,14 @@ import {
   memory,
   PermanentError,
   type CloudEvent,
-  type Transport,
 } from '@herald/core';
 import { testSchema, uniqueName, waitFor } from '@herald/core/testing';
 
-function setup(): { transport: Transport; topic: string; group: string } {
-  return { transport: memory(), topic: uniqueName('t'), group: uniqueName('g') };
+/** A memory transport, a fresh topic and group, and `Pinged`: the test schema's events on that topic. */
+function setup() {
+  const topic = uniqueName('t');
+  const Pinged = defineEvent({ type: 'Pinged', topic, schema: testSchema });
+  return { transport: memory(), topic, group: uniqueName('g'), Pinged };
 }
 
 const fast = {
@@ -42,8 +44,7 @@ describe('router', () => {
   });
 
   it('retries at once, then succeeds without a redelivery', async () => {
-    const { transport, topic, group } = setup();
-    const Pinged = defineEvent({ type: 'Pinged', topic, schema: testSchema });
+    const { transport, group, Pinged } = setup();
     const attempts: number[] = [];
     let calls = 0;
     const router = createRouter({ transport, group, source: '/test', ...fast }).on(Pinged, (_event, ctx) => {
@@ -60,8 +61,7 @@ describe('router', () => {
   });
 
   it('redelivers with backoff after the immediate retries, then succeeds', async () => {
-    const { transport, topic, group } = setup();
-    const Pinged = defineEvent({ type: 'Pinged', topic, schema: testSchema });
+    const { transport, group, Pinged } = setup();
     const attempts: number[] = [];
     const router = createRouter({
       transport,
@@ -83,8 +83,7 @@ describe('router', () => {
   });
 
   it('dead-letters a permanent error at once', async () => {
-    const { transport, topic, group } = setup();
-    const Pinged = defineEvent({ type: 'Pinged', topic, schema: testSchema });
+    const { transport, group, Pinged } = setup();
     let calls = 0;
     const router = createRouter({ transport, group, source: '/test', ...fast }).on(Pinged, () => {
       calls++;
@@ -154,8 +153,7 @@ describe('router', () => {
   });
 
   it('describes its pipeline', () => {
-    const { transport, topic, group } = setup();
-    const Pinged = defineEvent({ type: 'Pinged', topic, schema: testSchema });
+    const { transport, topic, group, Pinged } = setup();
     const router = createRouter({ transport, group, source: '/test' }).on(Pinged, () => undefined);
     const description = router.describe();
     assert.deepEqual(description.topics, [topic]);

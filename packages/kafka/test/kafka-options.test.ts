@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { assertSubscribeRefused } from '@herald/core/testing';
 import { kafka } from '../src/index.ts';
 import { resolveKafkaOptions, type KafkaTransportOptions } from '../src/kafka-options.ts';
 import { TopicNames } from '../src/topic-names.ts';
@@ -51,25 +52,13 @@ describe('kafka() options', () => {
 
   it('checks groups and topics when subscribing, before any connection', async () => {
     const transport = kafka({ brokers });
-    assert.throws(
-      () => transport.subscribe({ group: 'a b', topics: ['t'], concurrency: 1 }, async () => {}),
-      {
-        code: 'HERALD_CONFIG',
-      },
+    assertSubscribeRefused(
+      transport,
+      { group: 'a b', topics: ['t'], concurrency: 1 },
+      { group: 'g', topics: [], concurrency: 1 },
+      { group: 'g', topics: ['__consumer_offsets'], concurrency: 1 },
+      { group: 'g', topics: ['t'], concurrency: 0 },
     );
-    assert.throws(() => transport.subscribe({ group: 'g', topics: [], concurrency: 1 }, async () => {}), {
-      code: 'HERALD_CONFIG',
-    });
-    assert.throws(
-      () =>
-        transport.subscribe({ group: 'g', topics: ['__consumer_offsets'], concurrency: 1 }, async () => {}),
-      {
-        code: 'HERALD_CONFIG',
-      },
-    );
-    assert.throws(() => transport.subscribe({ group: 'g', topics: ['t'], concurrency: 0 }, async () => {}), {
-      code: 'HERALD_CONFIG',
-    });
     await transport.close();
     await assert.rejects(() => transport.publish([]), { code: 'HERALD_CLOSED' });
   });

@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import {
-  createPublisher,
-  decodeRecord,
-  defineEvent,
-  type Delivery,
-  type Subscription,
-  type Transport,
-} from '@herald/core';
-import { delay, testSchema, uniqueName, waitFor } from '@herald/core/testing';
+import { createPublisher, decodeRecord, defineEvent, type Delivery } from '@herald/core';
+import { ackInto, delay, testSchema, transportPool, uniqueName, waitFor } from '@herald/core/testing';
 import { Consumer, Producer, ProduceAcks, type Message } from '@platformatic/kafka';
 import { partitionForKey } from '../src/index.ts';
 import { closeClient } from '../src/kafka-context.ts';
@@ -26,31 +19,11 @@ const Ping = (topic: string) =>
 const TIMEOUT = 20_000;
 
 function suite(): void {
-  const open: Transport[] = [];
-  const subscriptions: Subscription[] = [];
-  const transport = (): Transport => {
-    const t = createTransport();
-    open.push(t);
-    return t;
-  };
-  const subscribe = (
-    t: Transport,
-    group: string,
-    topic: string,
-    onDelivery: (delivery: Delivery) => Promise<void>,
-    concurrency = 8,
-  ): Subscription => {
-    const s = t.subscribe({ group, topics: [topic], concurrency }, onDelivery);
-    subscriptions.push(s);
-    return s;
-  };
+  const { transport, subscribe, close } = transportPool(createTransport, 8);
   const seqOf = (delivery: Delivery): { key: string; seq: number } =>
     decodeRecord(delivery.record).data as { key: string; seq: number };
 
-  after(async () => {
-    await Promise.allSettled(subscriptions.map((s) => s.close({ timeoutMs: 100 })));
-    await Promise.allSettled(open.map((t) => t.close({ timeoutMs: 100 })));
-  });
+  after(close);
 
   it('writes records a plain Kafka client reads: key, partition, ce_ headers, JSON value', async () => {
     const t = transport();
@@ -91,10 +64,7 @@ function suite(): void {
     const t = transport();
     const topic = uniqueName('interop-in');
     const got: Delivery[] = [];
-    await subscribe(t, uniqueName('g'), topic, async (d) => {
-      got.push(d);
-      await d.ack();
-    }).ready;
+    await subscribe(t, uniqueName('g'), topic, ackInto(got)).ready;
     const producer = new Producer({ clientId: 'plain', bootstrapBrokers: brokers, acks: ProduceAcks.ALL });
     try {
       await producer.send({

@@ -3,16 +3,16 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
+import { createPublisher, decodeRecord, defineEvent, partitionFor, type Delivery } from '@herald/core';
 import {
-  createPublisher,
-  decodeRecord,
-  defineEvent,
-  partitionFor,
-  type Delivery,
-  type Subscription,
-  type Transport,
-} from '@herald/core';
-import { delay, spawnTestChild, testSchema, uniqueName, waitFor } from '@herald/core/testing';
+  ackInto,
+  delay,
+  spawnTestChild,
+  testSchema,
+  transportPool,
+  uniqueName,
+  waitFor,
+} from '@herald/core/testing';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
 import { Names } from '../src/index.ts';
@@ -36,29 +36,11 @@ if (nc === undefined) {
 } else {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
-  const transports: Transport[] = [];
-  const subscriptions: Subscription[] = [];
-  const transport = (): Transport => {
-    const t = createTransport();
-    transports.push(t);
-    return t;
-  };
-  const subscribe = (
-    t: Transport,
-    group: string,
-    topic: string,
-    onDelivery: (delivery: Delivery) => Promise<void>,
-    concurrency = 4,
-  ): Subscription => {
-    const s = t.subscribe({ group, topics: [topic], concurrency }, onDelivery);
-    subscriptions.push(s);
-    return s;
-  };
+  const { transport, subscribe, close } = transportPool(createTransport, 4);
   const data = (delivery: Delivery) => decodeRecord(delivery.record).data as { key: string; seq: number };
 
   after(async () => {
-    await Promise.allSettled(subscriptions.map((s) => s.close({ timeoutMs: 100 })));
-    await Promise.allSettled(transports.map((t) => t.close({ timeoutMs: 100 })));
+    await close();
     await cleanUp(nc);
     await nc.close();
   });
@@ -127,10 +109,7 @@ if (nc === undefined) {
       const t = transport();
       const topic = uniqueName('structured');
       const got: Delivery[] = [];
-      await subscribe(t, uniqueName('g'), topic, async (d) => {
-        got.push(d);
-        await d.ack();
-      }).ready;
+      await subscribe(t, uniqueName('g'), topic, ackInto(got)).ready;
       const h = headers();
       h.set('Content-Type', 'application/cloudevents+json');
       const body = {

@@ -9,6 +9,7 @@ import {
   recordToPublication,
   type AmqpPublication,
 } from '../src/amqp-binding.ts';
+import { deliveredMessage } from './fixtures/delivered-message.ts';
 
 const event: CloudEvent = {
   specversion: '1.0',
@@ -27,27 +28,7 @@ const event: CloudEvent = {
 
 /** What a consumer of the published message receives. */
 function received(publication: AmqpPublication): Message {
-  const o = publication.options;
-  return {
-    content: publication.content,
-    fields: { deliveryTag: 1, redelivered: false, exchange: 'orders', routingKey: '0' },
-    properties: {
-      contentType: o.contentType,
-      contentEncoding: undefined,
-      headers: o.headers as Record<string, unknown>,
-      deliveryMode: 2,
-      priority: undefined,
-      correlationId: undefined,
-      replyTo: undefined,
-      expiration: undefined,
-      messageId: o.messageId,
-      timestamp: o.timestamp,
-      type: o.type,
-      userId: undefined,
-      appId: undefined,
-      clusterId: undefined,
-    },
-  };
+  return deliveredMessage(publication, { deliveryTag: 1, exchange: 'orders', routingKey: '0' });
 }
 
 describe('CloudEvents AMQP binding (binary mode)', () => {

@@ -5,6 +5,7 @@ import { encodeEvent } from '@herald/core';
 import { recordToPublication } from '../src/amqp-binding.ts';
 import { groupOfId, toDeadLetter } from '../src/dead-letter-queue.ts';
 import { Topology } from '../src/topology.ts';
+import { deliveredMessage } from './fixtures/delivered-message.ts';
 
 const topology = new Topology({ prefix: '', partitions: 4, queueType: 'quorum' });
 const record = encodeEvent('orders', {
@@ -19,27 +20,11 @@ const record = encodeEvent('orders', {
 });
 
 function message(headers: Record<string, unknown>): Message {
-  const { content, options } = recordToPublication(record, headers);
-  return {
-    content,
-    fields: { deliveryTag: 9, redelivered: false, exchange: '', routingKey: 'payment' },
-    properties: {
-      contentType: options.contentType,
-      contentEncoding: undefined,
-      headers: options.headers as Record<string, unknown>,
-      deliveryMode: 2,
-      priority: undefined,
-      correlationId: undefined,
-      replyTo: undefined,
-      expiration: undefined,
-      messageId: options.messageId,
-      timestamp: options.timestamp,
-      type: options.type,
-      userId: undefined,
-      appId: undefined,
-      clusterId: undefined,
-    },
-  };
+  return deliveredMessage(recordToPublication(record, headers), {
+    deliveryTag: 9,
+    exchange: '',
+    routingKey: 'payment',
+  });
 }
 
 describe('rabbitmq dead letters', () => {

@@ -34,6 +34,16 @@ export async function removePrefixedTopology(url: string, prefix: string): Promi
   const vhost = path === '' || path === '/' ? '/' : decodeURIComponent(path.slice(1));
   const queues = (await listNames('queues', vhost)).filter((name) => name.startsWith(prefix));
   const exchanges = (await listNames('exchanges', vhost)).filter((name) => name.startsWith(prefix));
+  await deleteTopology(url, queues, exchanges);
+  return { queues, exchanges };
+}
+
+/** Deletes the named queues, then the named exchanges, of the broker at `url`, over a connection of its own. */
+export async function deleteTopology(
+  url: string,
+  queues: Iterable<string>,
+  exchanges: Iterable<string>,
+): Promise<void> {
   const connection = await amqp.connect(url);
   try {
     const channel = await connection.createChannel();
@@ -43,5 +53,4 @@ export async function removePrefixedTopology(url: string, prefix: string): Promi
   } finally {
     await connection.close();
   }
-  return { queues, exchanges };
 }

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import type { ConnectionFault, LeaseFault } from '@herald/core/testing';
 import { rabbitmq, type RabbitMqOptions, type RabbitMqTransport } from '../src/index.ts';
+import { deleteTopology } from './prefixed-topology.ts';
 
 export const RABBITMQ_URL = process.env.HERALD_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -54,15 +55,7 @@ export async function brokerReachable(): Promise<boolean> {
 export async function removeTopology(transports: readonly RabbitMqTransport[]): Promise<void> {
   const queues = new Set(transports.flatMap((t) => t.declaredTopology().queues));
   const exchanges = new Set(transports.flatMap((t) => t.declaredTopology().exchanges));
-  const connection = await amqp.connect(RABBITMQ_URL);
-  try {
-    const channel = await connection.createChannel();
-    for (const queue of queues) await channel.deleteQueue(queue);
-    for (const exchange of exchanges) await channel.deleteExchange(exchange);
-    await channel.close();
-  } finally {
-    await connection.close();
-  }
+  await deleteTopology(RABBITMQ_URL, queues, exchanges);
 }
 
 const execFileAsync = promisify(execFile);
@@ -100,15 +93,27 @@ export async function dropConnections(connectionName: string): Promise<number> {
  * broker closes. The transports made are pushed to `created`, for cleanup.
  */
 export async function connectionFault(created: RabbitMqTransport[]): Promise<ConnectionFault> {
+  const droppable = await droppableTransports(created, 'fault');
+  return 'unsupported' in droppable ? droppable : { create: droppable.create, interrupt: droppable.drop };
+}
+
+/**
+ * Transports under a connection name of their own (`herald-<label>-…`), pushed to `created`, and `drop`, which
+ * makes the broker close their connections and asserts it had some; or why that cannot be done here.
+ */
+async function droppableTransports(
+  created: RabbitMqTransport[],
+  label: string,
+): Promise<{ create: () => RabbitMqTransport; drop: () => Promise<void> } | { unsupported: string }> {
   if (!(await canDropConnections())) return { unsupported: 'rabbitmqctl cannot list or close connections' };
-  const connectionName = `herald-fault-${process.pid}-${Date.now().toString(36)}`;
+  const connectionName = `herald-${label}-${process.pid}-${Date.now().toString(36)}`;
   return {
     create: () => {
       const transport = testTransport({ connectionName, onError: () => undefined });
       created.push(transport);
       return transport;
     },
-    interrupt: async () => {
+    drop: async () => {
       assert.ok((await dropConnections(connectionName)) > 0, 'the broker had connections to close');
     },
   };
@@ -121,16 +126,6 @@ export async function connectionFault(created: RabbitMqTransport[]): Promise<Con
  * the member reconnects and receives them again. The transports made are pushed to `created`, for cleanup.
  */
 export async function leaseFault(created: RabbitMqTransport[]): Promise<LeaseFault> {
-  if (!(await canDropConnections())) return { unsupported: 'rabbitmqctl cannot list or close connections' };
-  const connectionName = `herald-lease-${process.pid}-${Date.now().toString(36)}`;
-  return {
-    create: () => {
-      const transport = testTransport({ connectionName, onError: () => undefined });
-      created.push(transport);
-      return transport;
-    },
-    provoke: async () => {
-      assert.ok((await dropConnections(connectionName)) > 0, 'the broker had connections to close');
-    },
-  };
+  const droppable = await droppableTransports(created, 'lease');
+  return 'unsupported' in droppable ? droppable : { create: droppable.create, provoke: droppable.drop };
 }

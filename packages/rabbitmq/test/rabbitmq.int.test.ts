@@ -10,8 +10,7 @@ import {
   type Delivery,
   type Subscription,
 } from '@herald/core';
-import { delay, testSchema, uniqueName, waitFor } from '@herald/core/testing';
-import type { RabbitMqTransport } from '../src/index.ts';
+import { ackInto, delay, testSchema, transportPool, uniqueName, waitFor } from '@herald/core/testing';
 import {
   brokerReachable,
   canDropConnections,
@@ -25,33 +24,14 @@ import {
 const Ping = (topic: string) =>
   defineEvent({ type: 'RabbitPinged', topic, schema: testSchema, key: (data) => data.key });
 
-const created: RabbitMqTransport[] = [];
-const subscriptions: Subscription[] = [];
-
-function transport(options: Parameters<typeof testTransport>[0] = {}): RabbitMqTransport {
-  const t = testTransport(options);
-  created.push(t);
-  return t;
-}
-
-function subscribe(
-  t: RabbitMqTransport,
-  group: string,
-  topic: string,
-  onDelivery: (delivery: Delivery) => Promise<void>,
-  concurrency = 4,
-): Subscription {
-  const subscription = t.subscribe({ group, topics: [topic], concurrency }, onDelivery);
-  subscriptions.push(subscription);
-  return subscription;
-}
+const pool = transportPool(testTransport, 4);
+const { transport, subscribe } = pool;
 
 if (await brokerReachable()) {
   describe('rabbitmq transport', () => {
     after(async () => {
-      await Promise.allSettled(subscriptions.map((s) => s.close({ timeoutMs: 100 })));
-      await Promise.allSettled(created.map((t) => t.close({ timeoutMs: 100 })));
-      await removeTopology(created);
+      await pool.close();
+      await removeTopology(pool.transports);
     });
 
     it('publishes events a plain AMQP client reads in CloudEvents binary mode', async () => {
@@ -97,10 +77,7 @@ if (await brokerReachable()) {
       const t = transport();
       const topic = uniqueName('interop-in');
       const got: Delivery[] = [];
-      await subscribe(t, uniqueName('g'), topic, async (d) => {
-        got.push(d);
-        await d.ack();
-      }).ready;
+      await subscribe(t, uniqueName('g'), topic, ackInto(got)).ready;
       const connection = await amqp.connect(RABBITMQ_URL);
       try {
         const channel = await connection.createConfirmChannel();
@@ -346,10 +323,7 @@ if (await brokerReachable()) {
         seq: 0,
       });
       const got: Delivery[] = [];
-      await subscribe(transport(), group, topic, async (d) => {
-        got.push(d);
-        await d.ack();
-      }).ready;
+      await subscribe(transport(), group, topic, ackInto(got)).ready;
       await waitFor(() => got.length === 1, 5000, 'the event published before the member started');
     });
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createRouter, defineEvent, memory, type TransportRecord } from '@herald/core';
-import { testSchema, uniqueName, waitFor } from '@herald/core/testing';
+import type { TransportRecord } from '@herald/core';
+import { startFailingRouter, waitFor } from '@herald/core/testing';
 import { loggerFor, prometheusMetrics } from '@herald/telemetry';
 
 // Issue 13 item 5, end to end: the router's dead letters (decode, validation, max-attempts) and skipped unknown
@@ -41,22 +41,17 @@ describe('Prometheus metrics and pino logs of dead letters and skipped events', 
       write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
     };
     const log = loggerFor({ service: 'svc', destination, level: 'info' });
-    const transport = memory();
-    const topic = uniqueName('watched');
-    const group = uniqueName('g');
+    const { router, transport, topic, group } = await startFailingRouter({
+      topicPrefix: 'watched',
+      logger: log,
+      retry: false,
+      redelivery: false,
+      message: 'always fails',
+    }).catch((error: unknown) => {
+      metrics.close();
+      throw error;
+    });
     try {
-      const Known = defineEvent({ type: 'Known', topic, schema: testSchema });
-      const router = createRouter({
-        transport,
-        group,
-        source: '/test',
-        logger: log,
-        retry: false,
-        redelivery: false,
-      }).on(Known, () => {
-        throw new TypeError('always fails');
-      });
-      await router.start();
       await transport.publish([
         record(topic, 'e-decode', 'Known', `{"secret":"${SECRET}"`),
         record(topic, 'e-invalid', 'Known', JSON.stringify({ key: SECRET })),

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createPublisher, createRouter, defineEvent, memory } from '@herald/core';
 import { testSchema, uniqueName, waitFor } from '@herald/core/testing';
-import {
-  InMemorySpanExporter,
-  loggerFor,
-  logContext,
-  setupTelemetry,
-  type Telemetry,
-} from '@herald/telemetry';
+import { loggerFor, logContext } from '@herald/telemetry';
+import { recordSpans } from './span-recording.ts';
 
 /** A destination collecting the JSON lines pino writes. */
 function lines(): { stream: Writable; records: Record<string, unknown>[] } {
@@ -25,17 +20,8 @@ function lines(): { stream: Writable; records: Record<string, unknown>[] } {
   return { stream, records };
 }
 
-const exporter = new InMemorySpanExporter();
-let telemetry: Telemetry;
-before(() => {
-  telemetry = setupTelemetry({
-    serviceName: 'log-test',
-    spanExporters: [exporter],
-    exportEachSpan: true,
-    metrics: false,
-  });
-});
-after(() => telemetry.shutdown());
+const telemetry = recordSpans('log-test');
+const { exporter } = telemetry;
 
 describe('structured logs', () => {
   it('carry the trace, span, event and correlation ids of where they are written', async () => {

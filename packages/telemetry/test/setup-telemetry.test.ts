@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { messagingMetrics, tracingActive } from '@herald/core';
 import {
@@ -15,9 +13,9 @@ import {
   tracesExportersFromEnv,
   TRACE_STORE_FILE,
 } from '@herald/telemetry';
+import { tempFolder } from '@herald/core/testing';
 
-const dir = mkdtempSync(join(tmpdir(), 'herald-setup-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempFolder('herald-setup-');
 
 describe('setupTelemetry', () => {
   it('chooses exporters and propagators from the standard OTEL_* variables', () => {

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { openTraceStore, TraceStoreExporter, type StoredSpan } from '@herald/telemetry';
+import { tempFolder } from '@herald/core/testing';
 
-const dir = mkdtempSync(join(tmpdir(), 'herald-traces-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempFolder('herald-traces-');
 
 let counter = 0;
 function span(traceId: string, overrides: Partial<StoredSpan> = {}): StoredSpan {

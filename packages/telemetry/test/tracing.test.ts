@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   createEvent,
@@ -14,30 +14,11 @@ import {
   type Transport,
 } from '@herald/core';
 import { testSchema, uniqueName, waitFor } from '@herald/core/testing';
-import {
-  httpTracingHooks,
-  InMemorySpanExporter,
-  setupTelemetry,
-  startServerSpan,
-  type ReadableSpan,
-  type Telemetry,
-} from '@herald/telemetry';
+import { httpTracingHooks, startServerSpan, type ReadableSpan } from '@herald/telemetry';
+import { recordSpans } from './span-recording.ts';
 
-const exporter = new InMemorySpanExporter();
-let telemetry: Telemetry;
-
-before(() => {
-  telemetry = setupTelemetry({
-    serviceName: 'tracing-test',
-    spanExporters: [exporter],
-    exportEachSpan: true,
-    metrics: false,
-  });
-});
-
-after(async () => {
-  await telemetry.shutdown();
-});
+const telemetry = recordSpans('tracing-test');
+const { exporter } = telemetry;
 
 const fast = {
   retry: { attempts: 2, backoff: { initialMs: 1, maxMs: 1 } },

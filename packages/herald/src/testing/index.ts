@@ -6,3 +6,7 @@ export * from './wait.ts';
 export * from './child-process.ts';
 export * from './faults/index.ts';
 export * from './contract-compatibility.ts';
+export * from './transport-pool.ts';
+export * from './failing-router.ts';
+export * from './refused-subscription.ts';
+export * from './temp-folder.ts';

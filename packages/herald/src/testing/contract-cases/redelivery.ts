@@ -4,7 +4,9 @@ import { it } from 'node:test';
 import { createPublisher } from '../../publisher.ts';
 import type { Transport } from '../../transport.ts';
 import { spawnTestChild } from '../child-process.ts';
-import { delay, uniqueName, waitFor } from '../wait.ts';
+import { uniqueName, waitFor } from '../wait.ts';
+import { assertAckedStaysAcked } from './acked-stays-acked.ts';
+import { consumeBatch } from './consume-batch.ts';
 import { Ping, type ContractContext, type Received } from './context.ts';
 
 /** Redelivery: `retryLater` and its delay, ordered redelivery, abandoned and killed consumers, no redelivery of acked records. */
@@ -118,20 +120,11 @@ export function redeliveryCases(c: ContractContext): void {
     const group = uniqueName('acked');
     const topic = uniqueName('acked');
     const t = await transport();
-    const first: Received[] = [];
-    const subscription = subscribe(t, group, topic, acking(first));
-    await subscription.ready;
-    await publishPings(t, topic, ['a', 'b'], 5);
-    await waitFor(() => first.length === 10, timeoutMs, 'the first batch');
-    await subscription.close();
-    const second: Received[] = [];
-    await subscribe(await transport(), group, topic, acking(second)).ready;
-    await publishPings(t, topic, ['marker'], 1);
-    await waitFor(() => second.length >= 1, timeoutMs + rebalanceMs, 'the marker');
-    await delay(100);
-    assert.deepEqual(
-      second.map((r) => (r.event.data as { key: string }).key),
-      ['marker'],
-    );
+    await consumeBatch(c, t, group, topic, {
+      keys: ['a', 'b'],
+      perKey: 5,
+      what: 'the first batch',
+    });
+    await assertAckedStaysAcked(c, t, group, topic);
   });
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { uniqueName, waitFor } from '../wait.ts';
-import { type ContractContext, type Received } from './context.ts';
+import { consumeBatch } from './consume-batch.ts';
+import type { ContractContext } from './context.ts';
 
 /** Replay of a group from an offset (`replay`). */
 export function replayCases(c: ContractContext): void {
-  const { transport, subscribe, acking, publishPings, timeoutMs, rebalanceMs } = c;
+  const { transport, subscribe, acking, timeoutMs, rebalanceMs } = c;
   it('replays a group from the earliest offset', async (ctx) => {
     const t = await transport();
     if (!t.capabilities.replay || t.seek === undefined) {
@@ -14,12 +15,11 @@ export function replayCases(c: ContractContext): void {
     }
     const group = uniqueName('seek');
     const topic = uniqueName('seek');
-    const seen: Received[] = [];
-    const subscription = subscribe(t, group, topic, acking(seen));
-    await subscription.ready;
-    await publishPings(t, topic, ['a', 'b'], 3);
-    await waitFor(() => seen.length === 6, timeoutMs, 'the first pass');
-    await subscription.close();
+    const seen = await consumeBatch(c, t, group, topic, {
+      keys: ['a', 'b'],
+      perKey: 3,
+      what: 'the first pass',
+    });
     await t.seek(group, topic, 'earliest');
     await subscribe(t, group, topic, acking(seen)).ready;
     await waitFor(() => seen.length === 12, timeoutMs + rebalanceMs, 'the replay');
