@@ -1,5 +1,4 @@
 // Entry point of every producer and consumer process: `node --import tsx worker.ts '<WorkerArgs JSON>'`.
-import { sleep } from './clock.ts';
 import type { PeerClient, ProducerDriver } from './driver.ts';
 import { fixedRate, oneByOne, saturate, type LoadOutcome } from './load.ts';
 import type {
@@ -11,6 +10,7 @@ import type {
   WorkerArgs,
 } from './protocol.ts';
 import { Sink } from './sink.ts';
+import { reportProgress, runWorker, sendToParent } from './worker-process.ts';
 
 const clients: Record<PeerKind, () => Promise<PeerClient>> = {
   'sqlite-raw': async () => (await import('./peers/sqlite-raw-client.ts')).sqliteRawClient,
@@ -27,14 +27,7 @@ const clients: Record<PeerKind, () => Promise<PeerClient>> = {
   'herald-nats': async () => (await import('./peers/herald-nats-client.ts')).heraldNatsClient,
 };
 
-function send(message: ChildMessage): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.send!(message, undefined, undefined, (error: Error | null) => {
-      if (error) reject(error);
-      else resolve();
-    });
-  });
-}
+const send = (message: ChildMessage): Promise<void> => sendToParent(message);
 
 function nextMessage(type: ParentMessage['type']): Promise<void> {
   return new Promise((resolve) => {
@@ -94,34 +87,19 @@ async function consume(args: Extract<WorkerArgs, { role: 'consumer' }>, client: 
   await started;
   const cpu = process.cpuUsage();
   driver ??= await client.consumer(spec, placement, sink);
-  let reported = -1;
-  const progress = setInterval(() => {
-    if (sink.distinct === reported) return;
-    reported = sink.distinct;
-    send({ type: 'progress', distinct: reported }).catch(() => undefined);
-  }, 20);
+  const stopProgress = reportProgress(() => sink.distinct, 20);
   await finished;
-  clearInterval(progress);
+  stopProgress();
   const usage = usageSince(cpu);
   await send({ type: 'consumer-result', result: sink.result(usage) });
   await driver.close();
 }
 
 async function main(): Promise<void> {
-  // The orchestrator is gone (killed, timed out): nothing will read our results.
-  process.on('disconnect', () => process.exit(1));
   const args = JSON.parse(process.argv[2]!) as WorkerArgs;
   const client = await clients[args.spec.peer]();
   if (args.role === 'producer') await produce(args, client);
   else await consume(args, client);
 }
 
-main().then(
-  () => process.exit(0),
-  async (error: unknown) => {
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    await send({ type: 'error', message }).catch(() => undefined);
-    await sleep(50);
-    process.exit(1);
-  },
-);
+runWorker(main);

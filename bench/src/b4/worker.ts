@@ -2,23 +2,17 @@
 // business transactions phase by phase when told; the relay moves the system's queue to the sqlite transport; the
 // consumer handles events with the inbox. Each reports its CPU and memory from `start` to `finish`.
 import { sqlite } from '@herald/sqlite';
-import { sleep } from '../clock.ts';
 import { benchPool } from './database.ts';
 import { CONSUMER_CONCURRENCY, startConsumer } from './consumer.ts';
 import { PRODUCER_WINDOW, runPhase } from './producer.ts';
 import type { B4Usage, B4WorkerArgs, PhaseCommand } from './protocol.ts';
 import { RELAY_POOL, startRelay } from './relays.ts';
 import { businessWrite } from './writers.ts';
+import { reportProgress, runWorker, sendToParent } from '../worker-process.ts';
 
 type Incoming = PhaseCommand | { readonly type: 'start' } | { readonly type: 'finish' };
 
-function send(message: object): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.send!(message, undefined, undefined, (error: Error | null) =>
-      error ? reject(error) : resolve(),
-    );
-  });
-}
+const send = sendToParent;
 
 /** Resolves with the next message of `type` from the orchestrator. */
 function next<T extends Incoming['type']>(type: T): Promise<Extract<Incoming, { type: T }>> {
@@ -92,14 +86,9 @@ async function consumer(args: B4WorkerArgs): Promise<void> {
     await send({ type: 'ready' });
     await started;
     const cpu = process.cpuUsage();
-    let reported = -1;
-    const progress = setInterval(() => {
-      if (log.distinct === reported) return;
-      reported = log.distinct;
-      send({ type: 'progress', distinct: reported }).catch(() => undefined);
-    }, 10);
+    const stopProgress = reportProgress(() => log.distinct, 10);
     await finished;
-    clearInterval(progress);
+    stopProgress();
     await running.close();
     const usage = usageSince(cpu);
     await send({
@@ -113,19 +102,10 @@ async function consumer(args: B4WorkerArgs): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  process.on('disconnect', () => process.exit(1));
   const args = JSON.parse(process.argv[2]!) as B4WorkerArgs;
   if (args.role === 'producer') await producer(args);
   else if (args.role === 'relay') await relay(args);
   else await consumer(args);
 }
 
-main().then(
-  () => process.exit(0),
-  async (error: unknown) => {
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    await send({ type: 'error', message }).catch(() => undefined);
-    await sleep(50);
-    process.exit(1);
-  },
-);
+runWorker(main);

@@ -6,20 +6,14 @@ import { nowUs, sleep } from '../clock.ts';
 import { OrderCheck } from './order-check.ts';
 import type { LanesArgs, LanesResult } from './protocol.ts';
 import { LANES_TOPIC, laneRecord, workMs, type LaneEvent } from './workload.ts';
+import { runWorker, sendToParent } from '../worker-process.ts';
 
 const PUBLISH_BATCH = 500;
 const decoder = new TextDecoder();
 
-function send(message: object): Promise<void> {
-  return new Promise((resolve, reject) => {
-    process.send!(message, undefined, undefined, (error: Error | null) =>
-      error ? reject(error) : resolve(),
-    );
-  });
-}
+const send = sendToParent;
 
 async function main(): Promise<void> {
-  process.on('disconnect', () => process.exit(1));
   const args = JSON.parse(process.argv[2]!) as LanesArgs;
   const transport: Transport =
     args.transport === 'sqlite' ? sqlite({ path: args.path, durability: 'D1' }) : memory();
@@ -68,12 +62,4 @@ async function main(): Promise<void> {
   await send({ type: 'result', result });
 }
 
-main().then(
-  () => process.exit(0),
-  async (error: unknown) => {
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    await send({ type: 'error', message }).catch(() => undefined);
-    await sleep(50);
-    process.exit(1);
-  },
-);
+runWorker(main);
