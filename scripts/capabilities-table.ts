@@ -26,6 +26,7 @@ const COLUMNS: readonly (keyof TransportCapabilities)[] = [
   'deadLetterQueue',
   'replay',
   'longHandlers',
+  'scheduledDelivery',
 ];
 
 /** Builds each transport (none connects before it is used) and reads what it declares. */

@@ -39,6 +39,7 @@ const CAPABILITIES: TransportCapabilities = {
   deadLetterQueue: true,
   replay: false,
   longHandlers: false,
+  scheduledDelivery: false,
 };
 
 /** Creates a {@link StubTransport}; `keep` stores every published record instead of only counting them. */

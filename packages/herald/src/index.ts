@@ -13,6 +13,7 @@ export * from './backoff.ts';
 export * from './wakeup.ts';
 export * from './causation.ts';
 export * from './publisher.ts';
+export * from './scheduled-delivery.ts';
 export * from './middleware.ts';
 export * from './middleware/validation.ts';
 export * from './event-version.ts';

@@ -10,11 +10,21 @@ import {
 } from './event-definition.ts';
 import { DATA_VERSION_ATTRIBUTE, dataschemaOf, definitionVersion } from './event-version.ts';
 import { newEventId, type CloudEvent } from './message.ts';
+import {
+  DELIVER_AT_ATTRIBUTE,
+  deliverAtOf,
+  refuseScheduling,
+  type ScheduleOptions,
+} from './scheduled-delivery.ts';
 import { creationContext, publishEvent } from './tracing/producer.ts';
 import type { Transport } from './transport.ts';
 
-/** Per-publish overrides of the envelope. */
-export interface PublishOptions {
+/**
+ * Per-publish overrides of the envelope, and when the event is due (`deliverAt` or `delay`: the event carries it
+ * in its `deliverat` attribute, and is held until then by the outbox relay or by a transport that declares
+ * `scheduledDelivery`).
+ */
+export interface PublishOptions extends ScheduleOptions {
   /** Overrides the definition's partition key. */
   readonly key?: string;
   readonly subject?: string;
@@ -68,6 +78,7 @@ export function buildEvent<D extends EventDefinition>(
   const inheritedState = created === undefined ? parent?.tracestate : created.tracestate;
   const tracestate = options.tracestate ?? (options.traceparent === undefined ? inheritedState : undefined);
   const version = definitionVersion(definition);
+  const deliverat = deliverAtOf(options);
   return {
     specversion: '1.0',
     id,
@@ -83,7 +94,11 @@ export function buildEvent<D extends EventDefinition>(
     ...(subject === undefined ? {} : { subject }),
     ...(traceparent === undefined ? {} : { traceparent }),
     ...(tracestate === undefined ? {} : { tracestate }),
-    extensions: { ...options.extensions, [DATA_VERSION_ATTRIBUTE]: String(version) },
+    extensions: {
+      ...options.extensions,
+      [DATA_VERSION_ATTRIBUTE]: String(version),
+      ...(deliverat === undefined ? {} : { [DELIVER_AT_ATTRIBUTE]: deliverat }),
+    },
   };
 }
 
@@ -129,7 +144,9 @@ export function checkSource(source: unknown): asserts source is string {
 
 /**
  * A publisher straight to a transport: each `publish` resolves when the transport acknowledged the event. For
- * publishing atomically with a database change, use an outbox instead. With an OpenTelemetry SDK registered, each
+ * publishing atomically with a database change, use an outbox instead. An event due later (`deliverAt`, `delay`)
+ * needs a transport that declares `scheduledDelivery`; on any other the publish rejects with `HERALD_UNSUPPORTED`
+ * before anything is sent (an outbox holds it instead). With an OpenTelemetry SDK registered, each
  * publish is a `send <topic>` PRODUCER span whose context the event carries (see `publishEvent`).
  */
 export function createPublisher(options: PublisherOptions): Publisher {
@@ -138,9 +155,24 @@ export function createPublisher(options: PublisherOptions): Publisher {
   return {
     async publish(definition, data, publishOptions) {
       const value = await validateData(definition, data);
-      return publishEvent(transport, definition.topic, publishOptions, (withTrace) =>
+      const due = publishOptions === undefined ? undefined : deliverAtOf(publishOptions);
+      if (due !== undefined && !transport.capabilities.scheduledDelivery && Date.parse(due) > Date.now()) {
+        throw refuseScheduling(transport, due);
+      }
+      // A delay counts from here: the event carries the one due time computed now.
+      const options: PublishOptions | undefined =
+        due === undefined || publishOptions === undefined
+          ? publishOptions
+          : { ...stripSchedule(publishOptions), deliverAt: new Date(due) };
+      return publishEvent(transport, definition.topic, options, (withTrace) =>
         buildEvent(source, definition, value, withTrace),
       );
     },
   };
+}
+
+/** `options` without `deliverAt` and `delay`. */
+function stripSchedule(options: PublishOptions): PublishOptions {
+  const { deliverAt: _deliverAt, delay: _delay, ...rest } = options;
+  return rest;
 }

@@ -14,11 +14,17 @@ export interface TransportRecord {
   readonly data: Uint8Array;
 }
 
-/** Where a published record landed. `offset` is a decimal string so 64-bit offsets survive. */
+/**
+ * Where a published record landed. `offset` is a decimal string so 64-bit offsets survive. A record held for
+ * later (`scheduledDelivery`) has no offset yet: its receipt carries `deliverAt` and `offset` is `-1` (the
+ * partition is the one it will enter, or -1 where the transport cannot tell yet).
+ */
 export interface PublishReceipt {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  /** Set when the record is held until this time (RFC 3339), not yet in its topic. */
+  readonly deliverAt?: string;
 }
 
 /** Why an event was dead-lettered, stored with it. */
@@ -182,6 +188,14 @@ export interface TransportCapabilities {
    * `Delivery.signal` then aborts. Without it, a handler that outlives the broker's timeout is redelivered.
    */
   readonly longHandlers: boolean;
+  /**
+   * A record whose `deliverat` attribute (see `scheduled-delivery.ts`) lies in the future is held by the
+   * transport and enters its topic at that time: no group receives it before, every group receives it after (at
+   * least once, as any record), and it never holds back records published after it (its key's order counts from
+   * when it is due). Held records survive restarts where the transport is persistent. Without it, the publisher
+   * refuses such a record (`HERALD_UNSUPPORTED`) and an outbox relay holds it instead.
+   */
+  readonly scheduledDelivery: boolean;
 }
 
 /**

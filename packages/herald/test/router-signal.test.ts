@@ -30,6 +30,7 @@ function handTransport() {
       deadLetterQueue: true,
       replay: false,
       longHandlers: true,
+      scheduledDelivery: false,
     },
     publish(list) {
       records.push(...list);

@@ -36,6 +36,10 @@ export const KAFKA_CAPABILITIES: TransportCapabilities = {
   // The client heartbeats on a timer of its own and has no poll interval to exceed: a handler that runs past the
   // session timeout keeps its partitions (a rebalance can still move them; `Delivery.signal` then aborts).
   longHandlers: true,
+  // Kafka has no delayed records: a record is readable once appended. Holding it in the producer would lose it
+  // with the process, and a "not before" check in the consumer would stop its partition. Scheduled events go
+  // through an outbox, whose relay holds the row until it is due.
+  scheduledDelivery: false,
 };
 
 function toBuffer(data: Uint8Array): Buffer {

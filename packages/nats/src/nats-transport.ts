@@ -103,6 +103,10 @@ export function nats(options: NatsTransportOptions): Transport {
     // Every held delivery's ack wait is extended (`working()`) every third of it, and group membership is
     // renewed by a timer, so a handler may outlive both.
     longHandlers: true,
+    // JetStream schedules messages (`Nats-Schedule-*` headers) only from nats-server 2.12; the tested server is
+    // 2.9.10, and a consumer-side "not before" would stop the record's partition subject. Scheduled events go
+    // through an outbox, whose relay holds the row until it is due.
+    scheduledDelivery: false,
   };
 
   const assertOpen = (): void => {

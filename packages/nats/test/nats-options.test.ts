@@ -73,6 +73,7 @@ describe('nats() options', () => {
       deadLetterQueue: true,
       replay: true,
       longHandlers: true,
+      scheduledDelivery: false,
     });
     return transport.close();
   });

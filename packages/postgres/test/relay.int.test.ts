@@ -97,6 +97,7 @@ function nullTransport(): Transport {
       deadLetterQueue: false,
       replay: false,
       longHandlers: false,
+      scheduledDelivery: false,
     },
     publish: (records) =>
       Promise.resolve(records.map((record) => ({ topic: record.topic, partition: 0, offset: '0' }))),

@@ -94,6 +94,10 @@ export function rabbitmq(options: RabbitMqOptions): RabbitMqTransport {
     // policy); 3.10, the tested broker, only in the server's configuration. Nothing the client does can keep it,
     // so this is not promised; a closed channel aborts `Delivery.signal`.
     longHandlers: false,
+    // RabbitMQ delays messages natively only with the community rabbitmq_delayed_message_exchange plugin, which
+    // the tested broker (3.10.8, Debian) does not ship; the delay tiers Herald uses for retries re-enter one
+    // group's queue, not the topic. Scheduled events go through an outbox, whose relay holds the row until due.
+    scheduledDelivery: false,
   };
 
   const assertOpen = (what: string): void => {

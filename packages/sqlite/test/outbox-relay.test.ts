@@ -37,6 +37,7 @@ function recordingTransport() {
       replay: false,
       orderedRedelivery: false,
       longHandlers: false,
+      scheduledDelivery: false,
     },
     published,
     calls: 0,

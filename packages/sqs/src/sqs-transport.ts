@@ -118,6 +118,10 @@ export function sqs(options: SqsTransportOptions = {}): SqsTransport {
     // Held messages' visibility is extended every third of the visibility timeout (up to AWS's 12 hours from
     // the receive, after which `Delivery.signal` aborts).
     longHandlers: true,
+    // SQS delays a message per message (`DelaySeconds`, at most 15 min) only on SendMessage to a standard queue;
+    // Herald publishes through SNS, which fans out to each group's queue and has no per-message delay (nor have
+    // FIFO queues). Scheduled events go through an outbox, whose relay holds the row until it is due.
+    scheduledDelivery: false,
   };
 
   const assertOpen = (what: string): void => {

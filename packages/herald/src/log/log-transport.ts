@@ -48,6 +48,7 @@ export function logTransport(store: LogStore, options: LogTransportOptions = {})
     replay: true,
     // The member's lease is renewed by a timer of its own, whatever its handlers do (see LogConsumer).
     longHandlers: true,
+    scheduledDelivery: false,
   };
   const assertOpen = (): void => {
     if (closed) throw new HeraldError(ErrorCodes.CLOSED, `Transport "${store.name}" is closed`);
