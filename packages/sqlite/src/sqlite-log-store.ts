@@ -12,6 +12,7 @@ import {
   type OwnedPartition,
   type ParkedRecord,
   type PublishReceipt,
+  type ReleaseResult,
   type ReplayOptions,
   type SeekTarget,
   type StoredRecord,
@@ -24,6 +25,7 @@ import { resolveSqliteOptions, type SqliteDurability, type SqliteLogStoreOptions
 import { ParkingLot } from './sqlite-parking.ts';
 import { PartitionLog } from './sqlite-partition-log.ts';
 import { RetentionSweeper } from './sqlite-retention.ts';
+import { ScheduledRecords } from './sqlite-scheduled.ts';
 import { MAX_OFFSET, openLogDatabase, type SqliteDatabase } from './sqlite-schema.ts';
 import { TopicCatalog } from './sqlite-topics.ts';
 import { WakeSignal } from './sqlite-wake.ts';
@@ -62,6 +64,7 @@ export class SqliteLogStore implements LogStore {
   readonly #db: SqliteDatabase;
   readonly #topics: TopicCatalog;
   readonly #log: PartitionLog;
+  readonly #scheduled: ScheduledRecords;
   readonly #groups: GroupCoordinator;
   readonly #parking: ParkingLot;
   readonly #deadLetters: DeadLetterStore;
@@ -85,7 +88,8 @@ export class SqliteLogStore implements LogStore {
     const db = openLogDatabase(resolved);
     this.#db = db;
     this.#topics = new TopicCatalog(db, resolved.partitions);
-    this.#log = new PartitionLog(db, this.#topics);
+    this.#scheduled = new ScheduledRecords(db);
+    this.#log = new PartitionLog(db, this.#topics, this.#scheduled);
     this.#walSync = resolved.durability === 'D2' ? new WalSync(resolved.path) : undefined;
     this.#groups = new GroupCoordinator(db, this.#topics, resolved.sessionTimeoutMs);
     this.#parking = new ParkingLot(db);
@@ -171,6 +175,22 @@ export class SqliteLogStore implements LogStore {
     } catch (error) {
       return storeError('append', error);
     }
+  }
+
+  releaseDue(now: number, limit: number): Promise<ReleaseResult> {
+    return this.#run('releaseDue', () => {
+      const result = this.#log.release(now, limit);
+      if (result.released > 0) {
+        this.#walSync?.sync();
+        this.#wake.notify();
+      }
+      return result;
+    });
+  }
+
+  /** How many records are held for scheduled delivery (not yet appended). */
+  scheduledCount(): Promise<number> {
+    return this.#run('scheduledCount', () => this.#scheduled.count());
   }
 
   read(topic: string, partition: number, fromOffset: bigint, limit: number): Promise<StoredRecord[]> {

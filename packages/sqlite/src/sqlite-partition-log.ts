@@ -2,11 +2,14 @@ import {
   ErrorCodes,
   HeraldError,
   partitionFor,
+  recordDueAt,
   type PublishReceipt,
+  type ReleaseResult,
   type StoredRecord,
   type TransportRecord,
 } from '@herald/core';
 import { MAX_OFFSET, OFFSET_BITS, type SqliteDatabase } from './sqlite-schema.ts';
+import type { ScheduledRecords } from './sqlite-scheduled.ts';
 import type { TopicCatalog } from './sqlite-topics.ts';
 
 interface LogRow {
@@ -33,10 +36,13 @@ const END = `((? + 1) << ${OFFSET_BITS})`;
  * partition are dense and increasing from 0. The next offset is the newest record's plus one (read in the
  * append's transaction, so no counter row is rewritten on every append); retention removes only a prefix and
  * always keeps the newest record, so offsets are never reused. A record's timestamp never goes below its
- * predecessor's, so offsets can be found by time with a binary search.
+ * predecessor's, so offsets can be found by time with a binary search. A record due later (its `deliverat`
+ * attribute) is held in the `scheduled` table by the append's transaction instead, and appended by
+ * {@link PartitionLog.release} in the transaction that deletes it there.
  */
 export class PartitionLog {
   readonly #topics: TopicCatalog;
+  readonly #scheduled: ScheduledRecords;
   readonly #insert;
   readonly #last;
   readonly #read;
@@ -44,10 +50,12 @@ export class PartitionLog {
   readonly #tsAt;
   readonly #deleteRange;
   readonly #appendTx;
+  readonly #releaseTx;
   readonly #offsetForTimeTx;
 
-  constructor(db: SqliteDatabase, topics: TopicCatalog) {
+  constructor(db: SqliteDatabase, topics: TopicCatalog, scheduled: ScheduledRecords) {
     this.#topics = topics;
+    this.#scheduled = scheduled;
     this.#insert = db.prepare<[number, number, number, string | null, string, Uint8Array]>(
       `INSERT INTO records (pos, ts, key, attributes, data) VALUES (${AT}, ?, ?, ?, ?)`,
     );
@@ -71,6 +79,7 @@ export class PartitionLog {
     this.#appendTx = db.transaction((batches: readonly (readonly TransportRecord[])[]) =>
       this.#appendAll(batches),
     );
+    this.#releaseTx = db.transaction((now: number, limit: number) => this.#release(now, limit));
     this.#offsetForTimeTx = db.transaction((id: number, time: number) => this.#searchTime(id, time));
   }
 
@@ -89,36 +98,72 @@ export class PartitionLog {
     const cursors = new Map<number, PartitionCursor>();
     return batches.map((records) =>
       records.map((record): PublishReceipt => {
-        const topic = this.#topics.ensure(record.topic);
-        const n = topic.partitionIds.length;
-        const partition =
-          record.key === undefined ? this.#topics.nextTurn(topic) : partitionFor(record.key, n);
-        const id = topic.partitionIds[partition]!;
-        let cursor = cursors.get(id);
-        if (cursor === undefined) {
-          const last = this.#last.get(id, id);
-          // Never below the previous record's time (clock steps back), so time look-ups can binary search.
-          cursor =
-            last === undefined
-              ? { next: 0, ts: now }
-              : { next: last.record_offset + 1, ts: Math.max(now, last.ts) };
-          cursors.set(id, cursor);
-        }
-        const offset = cursor.next++;
-        if (offset > MAX_OFFSET) {
-          throw new HeraldError(ErrorCodes.TRANSPORT, `Partition ${partition} of ${record.topic} is full`);
-        }
-        this.#insert.run(
-          id,
-          offset,
-          cursor.ts,
-          record.key ?? null,
-          JSON.stringify(record.attributes),
-          record.data,
-        );
-        return { topic: record.topic, partition, offset: String(offset) };
+        const dueAt = recordDueAt(record);
+        if (dueAt !== undefined && dueAt > now) return this.#hold(record, dueAt, now);
+        return this.#appendOne(record, now, cursors);
       }),
     );
+  }
+
+  #appendOne(record: TransportRecord, now: number, cursors: Map<number, PartitionCursor>): PublishReceipt {
+    const topic = this.#topics.ensure(record.topic);
+    const n = topic.partitionIds.length;
+    const partition = record.key === undefined ? this.#topics.nextTurn(topic) : partitionFor(record.key, n);
+    const id = topic.partitionIds[partition]!;
+    let cursor = cursors.get(id);
+    if (cursor === undefined) {
+      const last = this.#last.get(id, id);
+      // Never below the previous record's time (clock steps back), so time look-ups can binary search.
+      cursor =
+        last === undefined
+          ? { next: 0, ts: now }
+          : { next: last.record_offset + 1, ts: Math.max(now, last.ts) };
+      cursors.set(id, cursor);
+    }
+    const offset = cursor.next++;
+    if (offset > MAX_OFFSET) {
+      throw new HeraldError(ErrorCodes.TRANSPORT, `Partition ${partition} of ${record.topic} is full`);
+    }
+    this.#insert.run(
+      id,
+      offset,
+      cursor.ts,
+      record.key ?? null,
+      JSON.stringify(record.attributes),
+      record.data,
+    );
+    return { topic: record.topic, partition, offset: String(offset) };
+  }
+
+  #hold(record: TransportRecord, dueAt: number, now: number): PublishReceipt {
+    this.#scheduled.hold(record, dueAt, now);
+    const n = this.#topics.ensure(record.topic).partitionIds.length;
+    return {
+      topic: record.topic,
+      partition: record.key === undefined ? -1 : partitionFor(record.key, n),
+      offset: '-1',
+      deliverAt: new Date(dueAt).toISOString(),
+    };
+  }
+
+  /**
+   * Appends up to `limit` held records due at or before `now` (earliest due first), deleting them from the
+   * `scheduled` table in the same `BEGIN IMMEDIATE` transaction: of several processes releasing at once, each
+   * record is appended by exactly one. Cheap when nothing is due: one indexed read, no write transaction.
+   */
+  release(now: number, limit: number): ReleaseResult {
+    const next = this.#scheduled.nextDue();
+    if (next === undefined || next > now) return { released: 0, nextDue: next };
+    return this.#releaseTx.immediate(now, limit);
+  }
+
+  #release(now: number, limit: number): ReleaseResult {
+    const due = this.#scheduled.take(now, limit);
+    // Topics of held records exist already: holding one created its topic.
+    const cursors = new Map<number, PartitionCursor>();
+    const appendedAt = Math.max(now, Date.now());
+    for (const record of due) this.#appendOne(record, appendedAt, cursors);
+    return { released: due.length, nextDue: this.#scheduled.nextDue() };
   }
 
   /** Records of a partition from `fromOffset` (inclusive), at most `limit`, in offset order. */

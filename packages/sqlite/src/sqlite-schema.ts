@@ -85,6 +85,16 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   dead_lettered_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dead_letters_by_group ON dead_letters (grp, topic, seq);
+CREATE TABLE IF NOT EXISTS scheduled (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  topic TEXT NOT NULL,
+  key TEXT,
+  attributes TEXT NOT NULL,
+  data BLOB NOT NULL,
+  due_at INTEGER NOT NULL,
+  held_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scheduled_by_due ON scheduled (due_at, seq);
 CREATE TABLE IF NOT EXISTS meta (
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL

@@ -46,6 +46,13 @@ export interface Assignment {
   readonly partitions: readonly OwnedPartition[];
 }
 
+/** What {@link LogStore.releaseDue} did. */
+export interface ReleaseResult {
+  readonly released: number;
+  /** Due time (ms since the epoch) of the earliest record still held, if any. */
+  readonly nextDue: number | undefined;
+}
+
 /** A record parked for delayed redelivery to one group. */
 export interface ParkedRecord {
   /** Store-assigned, increasing in park order. */
@@ -71,8 +78,19 @@ export interface LogStore {
   /** How long a member keeps its partitions without a heartbeat. The engine heartbeats at a third of it. */
   readonly sessionTimeoutMs: number;
 
-  /** Appends records atomically, in order; a key maps to a fixed partition of its topic. */
+  /**
+   * Appends records atomically, in order; a key maps to a fixed partition of its topic. A record whose `deliverat`
+   * attribute lies in the future (see `scheduled-delivery.ts`) is not appended but held, in the same transaction,
+   * until {@link releaseDue} appends it at its due time; its receipt has offset `-1`, `deliverAt`, and the
+   * partition its key maps to (-1 for a keyless record, whose partition is chosen when it is released).
+   */
   append(records: readonly TransportRecord[]): Promise<PublishReceipt[]>;
+  /**
+   * Appends up to `limit` held records due at or before `now`, earliest due first (then in hold order), removing
+   * them from the held ones in the same transaction: each is appended exactly once, whichever process sharing the
+   * store releases it. Resolves with how many were released and the due time of the earliest record still held.
+   */
+  releaseDue(now: number, limit: number): Promise<ReleaseResult>;
   /** Records of one partition from `fromOffset` (inclusive), at most `limit`, in offset order. */
   read(topic: string, partition: number, fromOffset: bigint, limit: number): Promise<StoredRecord[]>;
   /** The offset the next append to the partition will get. */

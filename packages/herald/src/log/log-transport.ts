@@ -9,6 +9,7 @@ import type {
   TransportCapabilities,
 } from '../transport.ts';
 import { LogConsumer } from './log-consumer.ts';
+import { ScheduledReleaser } from './log-releaser.ts';
 import type { LogStore } from './log-store.ts';
 
 /** Options of {@link logTransport}. */
@@ -25,7 +26,8 @@ export interface LogTransportOptions {
  * Turns a {@link LogStore} into a {@link Transport}: at-least-once delivery to every group, competing consumers
  * sharing partitions, order per key with parallelism across keys up to the subscription's concurrency, commits
  * only below the oldest unfinished record, delayed redelivery that parks only the failing key, dead letters per
- * group, and seek.
+ * group, seek, and scheduled delivery: a record due later is held by the store (durably, for a persistent one)
+ * and appended at its due time by whichever process sharing the store gets to it first, once.
  */
 export function logTransport(store: LogStore, options: LogTransportOptions = {}): Transport {
   const pollIntervalMs = options.pollIntervalMs ?? 500;
@@ -37,6 +39,9 @@ export function logTransport(store: LogStore, options: LogTransportOptions = {})
   if (!(commitIntervalMs >= 0)) throw configError('commitIntervalMs', 'a number >= 0', commitIntervalMs);
 
   const consumers = new Set<LogConsumer>();
+  const releaser = new ScheduledReleaser(store, pollIntervalMs, (error) => {
+    console.error(`[herald] ${store.name} scheduled delivery:`, error);
+  });
   let closed = false;
   const capabilities: TransportCapabilities = {
     persistent: store.persistent,
@@ -48,7 +53,8 @@ export function logTransport(store: LogStore, options: LogTransportOptions = {})
     replay: true,
     // The member's lease is renewed by a timer of its own, whatever its handlers do (see LogConsumer).
     longHandlers: true,
-    scheduledDelivery: false,
+    // Held in the store until due (see LogStore.append), then appended, so order per key holds from the release.
+    scheduledDelivery: true,
   };
   const assertOpen = (): void => {
     if (closed) throw new HeraldError(ErrorCodes.CLOSED, `Transport "${store.name}" is closed`);
@@ -71,7 +77,11 @@ export function logTransport(store: LogStore, options: LogTransportOptions = {})
     deadLetters,
     async publish(records) {
       assertOpen();
-      return store.append(records);
+      const receipts = await store.append(records);
+      for (const receipt of receipts) {
+        if (receipt.deliverAt !== undefined) releaser.expect(Date.parse(receipt.deliverAt));
+      }
+      return receipts;
     },
     subscribe(
       subscribeOptions: SubscribeOptions,
@@ -86,6 +96,7 @@ export function logTransport(store: LogStore, options: LogTransportOptions = {})
       });
       consumers.add(consumer);
       consumer.start();
+      releaser.start();
       return {
         ready: consumer.ready,
         close: async (closeOptions?: CloseOptions) => {
@@ -101,6 +112,7 @@ export function logTransport(store: LogStore, options: LogTransportOptions = {})
     async close(closeOptions) {
       if (closed) return;
       closed = true;
+      await releaser.close();
       await Promise.all([...consumers].map((c) => c.close(closeOptions)));
       consumers.clear();
       await store.close();

@@ -7,11 +7,13 @@ import type {
   MemberInfo,
   OwnedPartition,
   ParkedRecord,
+  ReleaseResult,
   StoredRecord,
   TopicPartition,
 } from '../log/log-store.ts';
 import { assignPartitions } from '../log/assignment.ts';
 import { partitionFor } from '../partitioner.ts';
+import { recordDueAt } from '../scheduled-delivery.ts';
 import {
   replayedRecord,
   type DeadLetter,
@@ -63,6 +65,8 @@ export class MemoryLogStore implements LogStore {
   readonly #parked = new Map<bigint, ParkedRecord>();
   readonly #deadLetters = new Map<string, DeadLetter & { storedRecord: StoredRecord }>();
   readonly #listeners = new Set<() => void>();
+  /** Records held until due, in (due, hold) order. */
+  #held: { readonly dueAt: number; readonly record: TransportRecord }[] = [];
   #nextParkId = 1n;
   #generation = 0;
   #wakeScheduled = false;
@@ -106,17 +110,47 @@ export class MemoryLogStore implements LogStore {
 
   append(records: readonly TransportRecord[]): Promise<PublishReceipt[]> {
     const now = Date.now();
-    const receipts = records.map((record) => {
-      const topic = this.#topic(record.topic);
-      const n = topic.partitions.length;
-      const partition = record.key === undefined ? topic.roundRobin++ % n : partitionFor(record.key, n);
-      const log = topic.partitions[partition]!;
-      const offset = BigInt(log.length);
-      log.push({ ...record, partition, offset, timestamp: now });
-      return { topic: record.topic, partition, offset: offset.toString() };
+    const receipts = records.map((record): PublishReceipt => {
+      const dueAt = recordDueAt(record);
+      if (dueAt !== undefined && dueAt > now) return this.#hold(record, dueAt);
+      return this.#appendOne(record, now);
     });
     this.#notify();
     return Promise.resolve(receipts);
+  }
+
+  #appendOne(record: TransportRecord, now: number): PublishReceipt {
+    const topic = this.#topic(record.topic);
+    const n = topic.partitions.length;
+    const partition = record.key === undefined ? topic.roundRobin++ % n : partitionFor(record.key, n);
+    const log = topic.partitions[partition]!;
+    const offset = BigInt(log.length);
+    log.push({ ...record, partition, offset, timestamp: now });
+    return { topic: record.topic, partition, offset: offset.toString() };
+  }
+
+  #hold(record: TransportRecord, dueAt: number): PublishReceipt {
+    // After every held record due at or before it: earliest due first, then hold order.
+    let at = this.#held.length;
+    while (at > 0 && this.#held[at - 1]!.dueAt > dueAt) at--;
+    this.#held.splice(at, 0, { dueAt, record });
+    const n = this.#topic(record.topic).partitions.length;
+    return {
+      topic: record.topic,
+      partition: record.key === undefined ? -1 : partitionFor(record.key, n),
+      offset: '-1',
+      deliverAt: new Date(dueAt).toISOString(),
+    };
+  }
+
+  releaseDue(now: number, limit: number): Promise<ReleaseResult> {
+    let count = 0;
+    while (count < limit && count < this.#held.length && this.#held[count]!.dueAt <= now) count++;
+    const due = this.#held.splice(0, count);
+    const appendedAt = Date.now();
+    for (const { record } of due) this.#appendOne(record, appendedAt);
+    if (count > 0) this.#notify();
+    return Promise.resolve({ released: count, nextDue: this.#held[0]?.dueAt });
   }
 
   read(topic: string, partition: number, fromOffset: bigint, limit: number): Promise<StoredRecord[]> {

@@ -13,6 +13,7 @@ import { orderingCases } from './contract-cases/ordering.ts';
 import { reconnectCases } from './contract-cases/reconnect.ts';
 import { redeliveryCases } from './contract-cases/redelivery.ts';
 import { replayCases } from './contract-cases/replay.ts';
+import { scheduledDeliveryCases } from './contract-cases/scheduled-delivery.ts';
 
 export type { ContractTarget } from './contract-cases/context.ts';
 
@@ -28,6 +29,7 @@ const cases: readonly ((c: ContractContext) => void)[] = [
   deadLetterCases,
   replayCases,
   longHandlerCases,
+  scheduledDeliveryCases,
   closeCases,
   reconnectCases,
 ];
