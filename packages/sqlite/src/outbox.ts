@@ -3,6 +3,8 @@ import {
   configError,
   createEventSync,
   encodeEvent,
+  recordDueAt,
+  DELIVER_AT_ATTRIBUTE,
   type CloudEvent,
   type EventData,
   type EventDefinition,
@@ -10,6 +12,7 @@ import {
   type PublishOptions,
   type TransportRecord,
 } from '@herald/core';
+import { scheduledRows } from './scheduled-rows.ts';
 
 /** A better-sqlite3 connection. */
 export type SqliteDatabase = BetterSqlite3.Database;
@@ -38,7 +41,7 @@ export interface SqliteOutboxOptions {
   readonly db: SqliteDatabase;
   /** CloudEvents `source` of events built by {@link SqliteOutbox.emit} (e.g. `/shop/order-service`). */
   readonly source?: string;
-  /** Table name. Default `herald_outbox`. Created if missing. */
+  /** Table name. Default `herald_outbox`. Created if missing, with `<table>_scheduled` for held rows. */
   readonly table?: string;
 }
 
@@ -46,7 +49,9 @@ export interface SqliteOutboxOptions {
  * A transactional outbox in the service's SQLite database. Writes are synchronous, like better-sqlite3: call
  * {@link SqliteOutbox.add} or {@link SqliteOutbox.emit} inside your `db.transaction(...)` and the event is stored
  * if and only if your state change commits. An {@link outboxRelay} then publishes the rows in `seq` order, at
- * least once.
+ * least once. An event due later (`deliverAt`/`delay`, the `deliverat` attribute in the future) is held in
+ * `<table>_scheduled`, with the same atomicity, until the relay moves it to the outbox table when it is due; it is
+ * not ordered with the other rows of its key.
  */
 export interface SqliteOutbox {
   readonly db: SqliteDatabase;
@@ -72,8 +77,23 @@ export interface SqliteOutbox {
     data: EventInput<D>,
     options?: PublishOptions,
   ): CloudEvent<EventData<D>>;
-  /** Rows waiting to be published. */
+  /** Rows waiting to be published (in the outbox table; held rows not included, see {@link SqliteOutbox.scheduled}). */
   pending(): number;
+  /**
+   * Rows held for a due time (in `<table>_scheduled`): those not due yet, and those whose time has come but that no
+   * relay has moved to the outbox table yet (a relay does so before each batch). A row is counted by exactly one
+   * of `pending()` and `scheduled()` until it is published: the move is one transaction.
+   */
+  scheduled(): number;
+  /**
+   * Moves up to `limit` held rows that are due (oldest due time first) to the outbox table in one transaction,
+   * so a crash leaves each either held or in the outbox, never both or neither; returns how many moved. A moved
+   * row keeps its `deliverat` attribute (now in the past), so any transport accepts it. The relay calls it
+   * before each batch.
+   */
+  releaseDue(limit: number): number;
+  /** Milliseconds until the earliest held row is due (0 when one is due now); `undefined` when none is held. */
+  nextDueInMs(): number | undefined;
   /** The oldest waiting rows, in `seq` order. */
   peek(limit: number): OutboxRow[];
   /** Deletes the rows from `fromSeq` to `toSeq` (published). Returns how many were deleted. */
@@ -122,6 +142,7 @@ export function sqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     `SELECT seq, topic, key, attributes, data, created_at FROM ${table} ORDER BY seq LIMIT ?`,
   );
   const del = db.prepare<[number, number]>(`DELETE FROM ${table} WHERE seq BETWEEN ? AND ?`);
+  const held = scheduledRows(db, table, insert);
   const listeners = new Set<() => void>();
   let notifyScheduled = false;
 
@@ -136,7 +157,15 @@ export function sqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
   }
 
   function insertRecord(record: TransportRecord): void {
-    insert.run(record.topic, record.key ?? null, JSON.stringify(record.attributes), record.data, Date.now());
+    const now = Date.now();
+    if (record.attributes[DELIVER_AT_ATTRIBUTE] !== undefined) {
+      const due = recordDueAt(record);
+      if (due !== undefined && due > now) {
+        held.hold(record, due);
+        return;
+      }
+    }
+    insert.run(record.topic, record.key ?? null, JSON.stringify(record.attributes), record.data, now);
   }
 
   return {
@@ -162,6 +191,14 @@ export function sqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     pending() {
       return count.get()!.n;
     },
+    scheduled: () => held.count(),
+    releaseDue(limit) {
+      if (!Number.isInteger(limit) || limit < 1) throw configError('limit', 'an integer >= 1', limit);
+      const moved = held.release(limit);
+      if (moved > 0) notify();
+      return moved;
+    },
+    nextDueInMs: () => held.nextDueInMs(),
     peek(limit) {
       return head.all(limit).map((row) => ({
         seq: row.seq,

@@ -54,13 +54,18 @@ export interface OutboxRelayStats {
  * publish and delete publishes the batch again, so consumers deduplicate by event id with an inbox); rows are
  * published in `seq` order and a batch is deleted only after the transport acknowledged it, so events with the
  * same partition key keep their commit order; a failing transport is retried with backoff, never skipped.
+ * Held rows (an event due later) are moved to the outbox table when due, before each batch, and then published
+ * like any row: no sooner than their due time, and about a poll interval after it at the latest.
  */
 export interface OutboxRelay {
-  /** Starts relaying (idempotent). Wakes at once after a local `add`, else every `pollIntervalMs`. */
+  /**
+   * Starts relaying (idempotent). Wakes at once after a local `add`, at the next held row's due time, else every
+   * `pollIntervalMs`.
+   */
   start(): void;
   /**
-   * Resolves once the outbox is empty; rejects with `HERALD_TIMEOUT` after `timeoutMs` (default 10 s).
-   * Rows added meanwhile count too.
+   * Resolves once the outbox is empty and no held row is due; rejects with `HERALD_TIMEOUT` after `timeoutMs`
+   * (default 10 s). Rows added meanwhile count too; rows held for a later due time do not.
    */
   flush(timeoutMs?: number): Promise<void>;
   /**
@@ -116,6 +121,8 @@ export function outboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let stopping = false;
   let unsubscribe: (() => void) | undefined;
   let leaseUntil = 0;
+  /** Milliseconds until the next held row is due, as last read by an idle batch. */
+  let nextDue: number | undefined;
   const stats = {
     published: 0,
     batches: 0,
@@ -156,8 +163,12 @@ export function outboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** One step: publishes and deletes one batch. Returns false when the outbox was empty (or not ours). */
   async function relayBatch(): Promise<boolean> {
     if (!holdsLease()) return false;
+    outbox.releaseDue(batchSize);
     const rows = outbox.peek(batchSize);
-    if (rows.length === 0) return false;
+    if (rows.length === 0) {
+      nextDue = outbox.nextDueInMs();
+      return false;
+    }
     await sendRecords(
       transport,
       rows.map((row) => row.record),
@@ -169,6 +180,13 @@ export function outboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (db.open) outbox.remove(rows[0]!.seq, rows[rows.length - 1]!.seq);
     stats.consecutiveFailures = 0;
     return true;
+  }
+
+  /** How long an idle relay sleeps: its poll interval, shorter for a lease to take or a held row coming due. */
+  function idleWait(): number {
+    if (leaseUntil === 0 && lease !== undefined) return Math.min(pollIntervalMs, lease.ttlMs / 2);
+    // At least 1 ms: a row due now is moved by the next batch; this only keeps a failed move from spinning.
+    return nextDue === undefined ? pollIntervalMs : Math.min(pollIntervalMs, Math.max(1, nextDue));
   }
 
   async function loop(): Promise<void> {
@@ -184,12 +202,7 @@ export function outboxRelay(options: OutboxRelayOptions): OutboxRelay {
         await failed(error);
         continue;
       }
-      if (!busy)
-        await wakeup.wait(
-          leaseUntil === 0 && lease !== undefined
-            ? Math.min(pollIntervalMs, lease.ttlMs / 2)
-            : pollIntervalMs,
-        );
+      if (!busy) await wakeup.wait(idleWait());
     }
   }
 
@@ -209,11 +222,12 @@ export function outboxRelay(options: OutboxRelayOptions): OutboxRelay {
     },
     async flush(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
-      while (outbox.pending() > 0) {
+      while (outbox.pending() > 0 || outbox.nextDueInMs() === 0) {
         if (Date.now() > deadline) {
           throw new HeraldError(
             ErrorCodes.TIMEOUT,
-            `Outbox ${outbox.table} still has ${outbox.pending()} row(s) after ${timeoutMs} ms`,
+            `Outbox ${outbox.table} still has ${outbox.pending()} row(s) to publish after ${timeoutMs} ms` +
+              (outbox.nextDueInMs() === 0 ? ', and held rows due' : ''),
           );
         }
         wakeup.notify();
