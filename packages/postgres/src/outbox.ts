@@ -5,6 +5,8 @@ import {
   createEvent,
   encodeEvent,
   partitionFor,
+  recordDueAt,
+  DELIVER_AT_ATTRIBUTE,
   type CloudEvent,
   type EventData,
   type EventDefinition,
@@ -23,6 +25,13 @@ import {
   lockClasses,
   quoted,
 } from './schema.ts';
+import {
+  countScheduled,
+  heldParameters,
+  insertWithHeldSql,
+  readNextDue,
+  releaseDueRows,
+} from './scheduled.ts';
 import { databaseError, type Queryable } from './transaction.ts';
 
 /** One waiting outbox row, as the relay reads it. */
@@ -72,7 +81,9 @@ export interface PostgresOutboxOptions {
  * {@link PostgresOutbox.add} or {@link PostgresOutbox.emit}: the event is stored if and only if your state change
  * commits, and the relay is woken by a `pg_notify` sent in that same transaction (PostgreSQL delivers it on
  * commit, never on rollback). A {@link postgresOutboxRelay} then publishes the rows, in commit order per key, at
- * least once.
+ * least once. An event due later (`deliverAt`/`delay`, the `deliverat` attribute in the future) is held in
+ * `<schema>.scheduled`, in the same statement, until a relay moves it to the outbox table when it is due; it is not
+ * ordered with the other rows of its key.
  */
 export interface PostgresOutbox {
   readonly pool: Pool;
@@ -108,8 +119,27 @@ export interface PostgresOutbox {
    * `Publisher` publish atomically with a state change.
    */
   publisher(client: Queryable): Publisher;
-  /** Rows waiting to be published. */
+  /** Rows waiting to be published (in the outbox table; held rows not included, see {@link PostgresOutbox.scheduled}). */
   pending(): Promise<number>;
+  /**
+   * Rows held for a due time (in `<schema>.scheduled`): those not due yet, and those whose time has come but that
+   * no relay has moved to the outbox table yet (a relay does so about every poll interval, and at each due time).
+   * Each row is in exactly one of the two tables until it is published: the move is one transaction.
+   */
+  scheduled(): Promise<number>;
+  /**
+   * Moves up to `limit` held rows that are due by the database's clock (oldest due time first) to the outbox table
+   * in one transaction: locked `FOR UPDATE SKIP LOCKED`, deleted and inserted with the outbox's own insert (key
+   * locks, partition, notification). Two relays calling it at once move each row once; a crash leaves each row
+   * held or in the outbox. A moved row keeps its `deliverat` attribute, now in the past, so any transport accepts
+   * it. Resolves with how many moved; rejects with `HERALD_TRANSPORT` on a database failure. Relays call it.
+   */
+  releaseDue(limit: number): Promise<number>;
+  /**
+   * Milliseconds, by the database's clock, until the earliest held row is due: 0 when one is due now, `undefined`
+   * when none is held.
+   */
+  nextDueInMs(): Promise<number | undefined>;
   /** The oldest waiting rows, in `seq` order (for operators and tests; the relay claims rows itself). */
   peek(limit: number): Promise<OutboxRow[]>;
 }
@@ -180,8 +210,31 @@ export async function postgresOutbox(options: PostgresOutboxOptions): Promise<Po
     )
     SELECT ${notify ? `pg_notify($8, '')` : '$8::text'} FROM (SELECT count(*) AS n FROM inserted) AS c WHERE c.n > 0`;
 
+  const insertWithHeld = insertWithHeldSql(schema, notify);
+
+  /** Stores `records`, holding those due later in the scheduled table (one statement either way). */
   async function addRecords(client: Queryable, records: readonly TransportRecord[]): Promise<void> {
-    if (records.length === 0) return;
+    if (records.every((record) => record.attributes[DELIVER_AT_ATTRIBUTE] === undefined)) {
+      return insertRows(client, records);
+    }
+    const now = Date.now();
+    const rows: TransportRecord[] = [];
+    const held: { record: TransportRecord; dueAt: number }[] = [];
+    for (const record of records) {
+      const dueAt = recordDueAt(record);
+      if (dueAt !== undefined && dueAt > now) held.push({ record, dueAt });
+      else rows.push(record);
+    }
+    return insertRows(client, rows, held);
+  }
+
+  /** Writes `records` to the outbox table, and `held` to the scheduled table, in one statement. */
+  async function insertRows(
+    client: Queryable,
+    records: readonly TransportRecord[],
+    held: readonly { record: TransportRecord; dueAt: number }[] = [],
+  ): Promise<void> {
+    if (records.length === 0 && held.length === 0) return;
     const lockIds = new Set<number>();
     const topics: string[] = [];
     const keys: (string | null)[] = [];
@@ -196,19 +249,15 @@ export async function postgresOutbox(options: PostgresOutboxOptions): Promise<Po
       data.push(Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength));
       if (lockKeys && record.key !== undefined) lockIds.add(hash32(record.key));
     }
+    const parameters = [keyLockClass, [...lockIds], topics, keys, rowPartitions, attributes, data, channel];
     try {
-      await client.query(insertSql, [
-        keyLockClass,
-        [...lockIds],
-        topics,
-        keys,
-        rowPartitions,
-        attributes,
-        data,
-        channel,
-      ]);
+      if (held.length === 0) await client.query(insertSql, parameters);
+      else await client.query(insertWithHeld, [...parameters, ...heldParameters(held)]);
     } catch (error) {
-      throw databaseError(`Could not add ${records.length} event(s) to outbox ${schema}.outbox`, error);
+      throw databaseError(
+        `Could not add ${records.length + held.length} event(s) to outbox ${schema}.outbox`,
+        error,
+      );
     }
   }
 
@@ -245,6 +294,12 @@ export async function postgresOutbox(options: PostgresOutboxOptions): Promise<Po
         throw databaseError(`Could not count ${schema}.outbox`, error);
       }
     },
+    scheduled: () => countScheduled(pool, schema),
+    async releaseDue(limit) {
+      if (!Number.isInteger(limit) || limit < 1) throw configError('limit', 'an integer >= 1', limit);
+      return releaseDueRows(pool, schema, limit, insertRows);
+    },
+    nextDueInMs: () => readNextDue(pool, schema),
     async peek(limit) {
       if (!Number.isInteger(limit) || limit < 1) throw configError('limit', 'an integer >= 1', limit);
       try {

@@ -13,6 +13,7 @@ import {
   Wakeup,
 } from '@herald/core';
 import { toOutboxRow, type PostgresOutbox } from './outbox.ts';
+import { SCHEDULED_PAYLOAD } from './scheduled.ts';
 import { lockClasses, quoted } from './schema.ts';
 import { databaseError } from './transaction.ts';
 
@@ -72,6 +73,10 @@ export interface PostgresOutboxRelayStats {
  *   order.
  * - **Progress.** A failing transport is retried with backoff, never skipped; published rows are deleted, so the
  *   table does not grow.
+ * - **Held rows.** Events due later are moved from the scheduled table to the outbox once due (see
+ *   {@link PostgresOutbox.releaseDue}: each row once, whatever the number of relays), then published like any
+ *   row: no sooner than their due time, and about a poll interval after it at the latest. A relay looks at the
+ *   held rows every `pollIntervalMs`, at the next due time, and when a commit that added one is notified.
  */
 export interface PostgresOutboxRelay {
   /**
@@ -80,8 +85,9 @@ export interface PostgresOutboxRelay {
    */
   start(): Promise<void>;
   /**
-   * Resolves once the outbox is empty (whichever relay emptied it); rejects with `HERALD_TIMEOUT` after
-   * `timeoutMs` (default 10 s). Rows added meanwhile count too.
+   * Resolves once the outbox is empty and no held row is due (whichever relay emptied it); rejects with
+   * `HERALD_TIMEOUT` after `timeoutMs` (default 10 s). Rows added meanwhile count too; rows held for a later due
+   * time do not.
    */
   flush(timeoutMs?: number): Promise<void>;
   /**
@@ -179,6 +185,27 @@ export function postgresOutboxRelay(options: PostgresOutboxRelayOptions): Postgr
   const stopped = new Promise<void>((resolve) => {
     signalStopped = resolve;
   });
+  /** When (local ms) to look at the held rows next: every poll, at the next due time, or at once when notified. */
+  let heldCheckAt = 0;
+  /** Bumped by each notification of held rows, so one arriving while we look is not overwritten. */
+  let heldNotices = 0;
+  const noticeHeld = (): void => {
+    heldNotices++;
+    heldCheckAt = 0;
+  };
+
+  /** Moves the due held rows to the outbox, and sets when to look again. */
+  async function releaseHeld(): Promise<void> {
+    if (Date.now() < heldCheckAt) return;
+    const notices = heldNotices;
+    let next = await outbox.nextDueInMs();
+    if (next === 0) {
+      const moved = await outbox.releaseDue(batchSize);
+      // A full batch: more may be due. Otherwise any row still due is being moved by another relay (locked).
+      next = moved === batchSize ? 0 : Math.max(20, (await outbox.nextDueInMs()) ?? pollIntervalMs);
+    }
+    heldCheckAt = notices === heldNotices ? Date.now() + Math.min(pollIntervalMs, next ?? pollIntervalMs) : 0;
+  }
 
   /** Claims, publishes and deletes one batch in one transaction; returns how many rows it published. */
   async function relayBatch(): Promise<number> {
@@ -236,6 +263,7 @@ export function postgresOutboxRelay(options: PostgresOutboxRelayOptions): Postgr
     while (!stopping) {
       let published: number;
       try {
+        await releaseHeld();
         published = await relayBatch();
         stats.consecutiveFailures = 0;
       } catch (error) {
@@ -251,13 +279,18 @@ export function postgresOutboxRelay(options: PostgresOutboxRelayOptions): Postgr
         continue;
       }
       // A full claim suggests more rows wait; otherwise sleep until a commit is notified or the poll is due.
-      if (published === 0) await wakeup.wait(pollIntervalMs);
+      if (published === 0) {
+        await wakeup.wait(Math.max(1, Math.min(pollIntervalMs, heldCheckAt - Date.now())));
+      }
     }
   }
 
   async function connectListener(): Promise<void> {
     const client = new pg.Client(pool.options);
-    client.on('notification', () => wakeup.notify());
+    client.on('notification', (message) => {
+      if (message.payload === SCHEDULED_PAYLOAD) noticeHeld();
+      wakeup.notify();
+    });
     client.on('error', (error) => {
       // Before it is ours, a failure surfaces as the rejection below instead.
       if (listener !== client) return;
@@ -279,6 +312,7 @@ export function postgresOutboxRelay(options: PostgresOutboxRelayOptions): Postgr
     listener = client;
     stats.listening = true;
     // Rows committed while we were not listening would otherwise wait for the next poll.
+    noticeHeld();
     wakeup.notify();
   }
 
@@ -331,14 +365,20 @@ export function postgresOutboxRelay(options: PostgresOutboxRelayOptions): Postgr
     },
     async flush(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
-      for (let left = await outbox.pending(); left > 0; left = await outbox.pending()) {
+      const unsent = async (): Promise<{ left: number; due: boolean }> => ({
+        left: await outbox.pending(),
+        due: (await outbox.nextDueInMs()) === 0,
+      });
+      for (let state = await unsent(); state.left > 0 || state.due; state = await unsent()) {
         if (Date.now() > deadline) {
           throw new HeraldError(
             ErrorCodes.TIMEOUT,
-            `Outbox ${schema}.outbox still has ${left} row(s) after ${timeoutMs} ms`,
-            { details: { pending: left } },
+            `Outbox ${schema}.outbox still has ${state.left} row(s) to publish after ${timeoutMs} ms` +
+              (state.due ? ', and held rows due' : ''),
+            { details: { pending: state.left, heldDue: state.due } },
           );
         }
+        if (state.due) noticeHeld();
         wakeup.notify();
         await new Promise((resolve) => setTimeout(resolve, 10));
       }

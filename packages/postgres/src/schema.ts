@@ -55,9 +55,11 @@ export function lockClasses(schema: string): { readonly key: number; readonly pa
 const MIGRATION_LOCK = hash32('herald:postgres:migrate');
 
 /**
- * Creates the schema and Herald's tables in it if they are missing: `outbox` and `inbox` (the outbox and inbox
- * factories call it). Idempotent and safe to run from several processes at once; issues no DDL when the tables
- * exist. Rejects with `HERALD_TRANSPORT` when the database cannot be reached or refuses.
+ * Creates the schema and Herald's tables in it if they are missing: `outbox`, `scheduled` (the outbox's rows held
+ * until due) and `inbox` (the outbox and inbox factories call it). Idempotent and safe to run from several
+ * processes at once; issues no DDL when the tables exist, and only the missing ones' when some do (a schema made
+ * by an older version gains `scheduled`). Rejects with `HERALD_TRANSPORT` when the database cannot be reached or
+ * refuses.
  */
 export async function ensureSchema(pool: Pool, schema: string): Promise<void> {
   const s = quoted(schema);
@@ -65,8 +67,8 @@ export async function ensureSchema(pool: Pool, schema: string): Promise<void> {
     // Checked first so a role without CREATE privileges can use tables an administrator created: PostgreSQL
     // checks the privilege of `CREATE ... IF NOT EXISTS` before it checks whether the object exists.
     const existing = await pool.query<{ ready: boolean }>(
-      `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS ready`,
-      [`${s}.outbox`, `${s}.inbox`],
+      `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS ready`,
+      [`${s}.outbox`, `${s}.inbox`, `${s}.scheduled`],
     );
     if (existing.rows[0]?.ready === true) return;
     await transaction(pool, async (client) => {
@@ -85,6 +87,17 @@ export async function ensureSchema(pool: Pool, schema: string): Promise<void> {
       ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
               autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 1000)`);
       await client.query(`CREATE INDEX IF NOT EXISTS outbox_partition_seq ON ${s}.outbox (partition, seq)`);
+      // Events due later, held until a relay moves them to the outbox (scheduled.ts).
+      await client.query(`CREATE TABLE IF NOT EXISTS ${s}.scheduled (
+        seq bigserial PRIMARY KEY,
+        topic text NOT NULL,
+        key text,
+        attributes jsonb NOT NULL,
+        data bytea NOT NULL,
+        due_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`);
+      await client.query(`CREATE INDEX IF NOT EXISTS scheduled_due_at_seq ON ${s}.scheduled (due_at, seq)`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${s}.inbox (
         consumer_group text NOT NULL,
         event_id text NOT NULL,

@@ -61,7 +61,7 @@ describe('postgres outbox', { skip: skipUnlessDatabase }, () => {
     );
     assert.deepEqual(
       tables.rows.map((row) => row.table_name),
-      ['inbox', 'orders', 'outbox'],
+      ['inbox', 'orders', 'outbox', 'scheduled'],
     );
   });
 
