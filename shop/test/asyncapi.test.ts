@@ -81,6 +81,7 @@ describe('AsyncAPI document of the shop', () => {
       payments: ['PaymentCompleted', 'PaymentFailed', 'PaymentRefunded'],
       inventory: ['StockReleased', 'StockReserved', 'StockUnavailable'],
       notifications: ['NotificationSent'],
+      'order-deadlines': ['PaymentDeadlineReached'],
     };
     assert.deepEqual(
       parsed
@@ -160,7 +161,13 @@ describe('AsyncAPI document of the shop', () => {
         .filterByReceive()
         .map((o) => o.id())
         .sort(),
-      ['receive-inventory', 'receive-notifications', 'receive-orders', 'receive-payments'],
+      [
+        'receive-inventory',
+        'receive-notifications',
+        'receive-order-deadlines',
+        'receive-orders',
+        'receive-payments',
+      ],
     );
   });
 });

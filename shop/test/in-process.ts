@@ -71,8 +71,12 @@ export function closeTestDatabase(database: Database): void {
   if (database.kind === 'sqlite') database.db.close();
 }
 
-export function makeOrder(transport: Transport, database: Database = testDatabase()) {
-  return orderService({ database, transport, ...fast });
+export function makeOrder(
+  transport: Transport,
+  database: Database = testDatabase(),
+  options: { paymentDeadlineMs?: number } = {},
+) {
+  return orderService({ database, transport, ...fast, ...options });
 }
 export function makePayment(
   transport: Transport,

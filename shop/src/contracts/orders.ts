@@ -86,3 +86,20 @@ export const OrderCancelled = defineEvent({
   }),
   key: byOrder,
 });
+
+/**
+ * An order's payment deadline passed: the order service scheduled it when the order was placed (`deliverAt` =
+ * placed + the deadline), so it arrives at the deadline whatever the services did meanwhile. The order service
+ * cancels an order still unpaid then (the usual compensation follows) and ignores it for any other. On a topic of
+ * its own, read by the order service only.
+ */
+export const PaymentDeadlineReached = defineEvent({
+  type: 'PaymentDeadlineReached',
+  topic: 'order-deadlines',
+  schema: z.object({
+    orderId: z.string().min(1),
+    /** The deadline, RFC 3339. */
+    deadline: z.iso.datetime(),
+  }),
+  key: byOrder,
+});

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { newEventId, type CloudEvent, type EventDefinition } from '@herald/core';
+import { configError, newEventId, type CloudEvent, type EventDefinition } from '@herald/core';
 import {
   findProduct,
   OrderCancelled,
@@ -7,12 +7,15 @@ import {
   OrderPlaced,
   PaymentCompleted,
   PaymentFailed,
+  PaymentDeadlineReached,
   PaymentRefunded,
+  reasons,
   SERVICES,
   StockReleased,
   StockReserved,
   StockUnavailable,
 } from '../contracts/index.ts';
+import { DEFAULT_PAYMENT_DEADLINE_MS } from '../runtime/config.ts';
 import { eventPlumbing, type ServiceOptions } from '../runtime/event-plumbing.ts';
 import { silentLogger } from '../runtime/logger.ts';
 import { interopRouterOptions } from '../runtime/plain-json-interop.ts';
@@ -59,14 +62,28 @@ export function requestHash(request: PlaceOrder): string {
     .digest('hex');
 }
 
+/** Options of {@link orderService}. */
+export interface OrderServiceOptions extends ServiceOptions {
+  /**
+   * How long after it was placed an order still unpaid is cancelled, ms. Default
+   * {@link DEFAULT_PAYMENT_DEADLINE_MS} (15 min).
+   */
+  readonly paymentDeadlineMs?: number;
+}
+
 /**
- * The order service: takes orders (the order row and `OrderPlaced` in one transaction) and owns the saga. An
- * order is confirmed once it is both paid and reserved, and cancelled, with the reason, as soon as either fails;
- * `OrderCancelled` makes payment refund and inventory release whatever they did, whatever order the results
- * arrive in. Every state change is one transaction with its inbox record and the events it emits.
+ * The order service: takes orders (the order row, `OrderPlaced` and its scheduled `PaymentDeadlineReached` in one
+ * transaction) and owns the saga. An order is confirmed once it is both paid and reserved, and cancelled, with the
+ * reason, as soon as either fails or its payment deadline passes unpaid; `OrderCancelled` makes payment refund and
+ * inventory release whatever they did, whatever order the results arrive in. Every state change is one
+ * transaction with its inbox record and the events it emits.
  */
-export async function orderService(options: ServiceOptions) {
+export async function orderService(options: OrderServiceOptions) {
   const log = options.log ?? silentLogger;
+  const paymentDeadlineMs = options.paymentDeadlineMs ?? DEFAULT_PAYMENT_DEADLINE_MS;
+  if (!Number.isSafeInteger(paymentDeadlineMs) || paymentDeadlineMs < 1) {
+    throw configError('paymentDeadlineMs', 'an integer number of ms >= 1', paymentDeadlineMs);
+  }
   const plumbing = await eventPlumbing({
     ...options,
     ...SERVICES.order,
@@ -172,6 +189,21 @@ export async function orderService(options: ServiceOptions) {
   );
   step(StockReleased, (order) => ({ ...order, stock: 'released' }), 'CANCELLED');
 
+  // The deadline scheduled with the order: an order still PENDING and unpaid is cancelled (payment refunds a charge
+  // that comes later, inventory releases its reservation); for any other it is a no-op, not a refusal (most orders
+  // settle long before their deadline).
+  router.on(PaymentDeadlineReached, async (event, context) => {
+    await storage.handle(context.group, event, async (tx) => {
+      const order = await tx.store.get(event.data.orderId);
+      if (order?.status !== 'PENDING' || order.payment !== 'pending') return;
+      const reason = reasons.paymentDeadline(paymentDeadlineMs);
+      await tx.store.addHistory(order.orderId, event, reason);
+      const next = await cancelIfPending(order, reason, tx);
+      await tx.store.save({ ...next, updatedAt: new Date().toISOString() });
+      log.info('order cancelled: payment deadline passed', { orderId: order.orderId });
+    });
+  });
+
   /** The order as the API shows it, or `undefined`. */
   async function getOrder(orderId: string): Promise<OrderView | undefined> {
     const order = await storage.store.get(orderId);
@@ -195,13 +227,21 @@ export async function orderService(options: ServiceOptions) {
     const amountCents = items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0);
     const order = { orderId: newEventId(), userId: request.userId, items, amountCents };
     await storage.run(async ({ store, emit }) => {
+      const at = new Date();
       await store.insert({
         ...order,
-        at: new Date().toISOString(),
+        at: at.toISOString(),
         ...(idempotency === undefined ? {} : { idempotency }),
       });
       const event = await emit(OrderPlaced, order);
       await store.addHistory(order.orderId, event);
+      // Held by the outbox (or the transport) until the deadline; committed with the order, or not at all.
+      const deadline = new Date(at.getTime() + paymentDeadlineMs);
+      await emit(
+        PaymentDeadlineReached,
+        { orderId: order.orderId, deadline: deadline.toISOString() },
+        { deliverAt: deadline },
+      );
     });
     log.info('order placed', { orderId: order.orderId, amountCents });
     return (await getOrder(order.orderId))!;

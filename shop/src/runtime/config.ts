@@ -52,3 +52,20 @@ export function initialStockFrom(env: NodeJS.ProcessEnv): number | undefined {
     throw configError('INVENTORY_INITIAL_STOCK', 'an integer from 1 to 1000000000', text);
   return units;
 }
+
+/** The default payment deadline of an order: 15 minutes. */
+export const DEFAULT_PAYMENT_DEADLINE_MS = 15 * 60_000;
+
+/**
+ * Reads `ORDER_PAYMENT_DEADLINE_MS`: how long after it was placed an order still unpaid is cancelled. Unset or
+ * empty: {@link DEFAULT_PAYMENT_DEADLINE_MS}. Throws `HERALD_CONFIG` naming the variable for anything but an
+ * integer from 100 ms to 30 days.
+ */
+export function paymentDeadlineFrom(env: NodeJS.ProcessEnv): number {
+  const text = env.ORDER_PAYMENT_DEADLINE_MS;
+  if (text === undefined || text === '') return DEFAULT_PAYMENT_DEADLINE_MS;
+  const ms = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(ms) || ms < 100 || ms > 30 * 86_400_000)
+    throw configError('ORDER_PAYMENT_DEADLINE_MS', 'an integer number of ms from 100 to 2592000000', text);
+  return ms;
+}
