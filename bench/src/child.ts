@@ -27,8 +27,9 @@ export class Child<R = ProducerResult | ConsumerResult> {
     this.name = name;
     this.#process = fork(entry, [JSON.stringify(args)], {
       cwd,
-      // `@herald/source`: the workspace packages from their TypeScript sources, no build needed.
-      execArgv: ['--conditions=@herald/source', '--import', 'tsx'],
+      // Herald from its built `dist/` (what users install; `npm run bench` builds it first), like the peers, which run
+      // as plain JavaScript; under the tests, NODE_OPTIONS carries the `@herald/source` condition to the child.
+      execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     this.#process.stderr!.on('data', (chunk: Buffer) => {

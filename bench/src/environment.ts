@@ -38,6 +38,18 @@ export interface Machine {
   readonly cores: number;
   readonly memoryGiB: number;
   readonly packages: Readonly<Record<string, string>>;
+  /**
+   * Where the benchmark processes load Herald from: `dist` (the built JavaScript users install) or `source` (its
+   * TypeScript through tsx, as every run before 2026-12-04 did; absent in those results).
+   */
+  readonly heraldFrom?: 'dist' | 'source';
+}
+
+/** How `heraldFrom` reads in a report. */
+export function heraldFromLabel(from: Machine['heraldFrom']): string {
+  return from === 'dist'
+    ? 'built `dist/` (plain JavaScript, as installed)'
+    : 'TypeScript sources through tsx (`@herald/source` condition)';
 }
 
 /** B1's environment: the machine, Redis and NATS. */
@@ -120,6 +132,8 @@ export function readMachine(root: string, packages: readonly string[]): Machine 
     cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     packages: Object.fromEntries(packages.map((name) => [name, packageVersion(root, name)])),
+    // The children resolve `@herald/*` as this process does (bench/src/child.ts, shop spawn-service.ts).
+    heraldFrom: import.meta.resolve('@herald/core').includes('/dist/') ? 'dist' : 'source',
   };
 }
 

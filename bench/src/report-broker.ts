@@ -1,5 +1,5 @@
 import type { Comparison } from './comparison.ts';
-import type { Machine } from './environment.ts';
+import { heraldFromLabel, type Machine } from './environment.ts';
 import { count, decimal, millis, ratio, withRange } from './format.ts';
 import { durabilityCode, runs, type SystemInfo } from './report.ts';
 import type { Spread } from './stats.ts';
@@ -91,6 +91,7 @@ export function machineTable(env: Machine, servers: readonly (readonly [string, 
       ['date', env.date],
       ['machine', `${env.cpuModel}, ${env.cores} cores, ${env.memoryGiB} GiB, ${env.os}`],
       ['Node', env.node],
+      ['Herald loaded from', heraldFromLabel(env.heraldFrom)],
       ...servers.map(([name, value]) => [name, value]),
       ...Object.entries(env.packages).map(([name, version]) => [name, version]),
     ],

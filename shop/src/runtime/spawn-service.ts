@@ -35,6 +35,11 @@ export interface ServiceChild {
 const TSX = import.meta.resolve('tsx');
 /** Resolves the `@herald/*` packages to their TypeScript sources (the `@herald/source` export condition), not `dist/`. */
 const SOURCE_CONDITION = '--conditions=@herald/source';
+/**
+ * The children resolve `@herald/*` as this process does: from the sources when it runs with the source condition
+ * (`npm start`, the tests), from the built `dist/` otherwise (the benchmarks, which measure what users install).
+ */
+const CONDITIONS = process.execArgv.includes(SOURCE_CONDITION) ? [SOURCE_CONDITION] : [];
 
 /**
  * Starts one service as a child process running its `main.ts` with `env`, connected by IPC so it reports its URL
@@ -46,7 +51,7 @@ export function spawnService(
 ): ServiceChild {
   const child = fork(ENTRIES[name], [], {
     env: options.env,
-    execArgv: [SOURCE_CONDITION, '--import', TSX],
+    execArgv: [...CONDITIONS, '--import', TSX],
     stdio:
       options.stdio === 'pipe' ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'inherit', 'inherit', 'ipc'],
   });
