@@ -114,7 +114,7 @@ export function markdownB2(r: B2Report): string {
     '',
     '- The broker is a single node: acks=all means the one replica, and nothing is fsynced per ack (D1).',
     '- The broker and the clients share 2 cores; throughput here is bound by that as much as by the clients.',
-    '- Every process runs the harness\'s TypeScript through tsx; its loader adds memory to each RSS figure equally.',
+    "- Every process runs the harness's TypeScript through tsx; its loader adds memory to each RSS figure equally.",
     '- Herald is driven through the raw `Transport` API; `createPublisher`/`createRouter` (validation, ' +
       'encoding, middleware) add their own cost on top and are not measured here.',
     '- The raw @platformatic/kafka producer keeps one `send` in flight: its idempotent producer loses records ' +

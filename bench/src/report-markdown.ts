@@ -100,7 +100,7 @@ export function markdownReport(r: Report): string {
     '',
     `- ${count(r.options.count)} events per trial rather than B1's 1M, to fit the run in minutes on 2 cores; ` +
       'rerun with `--count 1000000` for the full size.',
-    '- Every process runs the harness\'s TypeScript through tsx; its loader adds memory to each RSS figure equally.',
+    "- Every process runs the harness's TypeScript through tsx; its loader adds memory to each RSS figure equally.",
   );
   const ran = (peer: string): boolean => r.systems.some((s) => s.peer === peer);
   if (ran('bullmq') || ran('jetstream')) {
