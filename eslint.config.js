@@ -65,6 +65,7 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       '**/dist/**',
+      'bench/.scratch/**',
       '.data/**',
       '.cache/**',
       'eslint.config.js',

@@ -97,7 +97,8 @@ export function b3Systems(natsVersion: string | undefined): System[] {
       notes:
         'A file-storage stream with one subject; `js.publish` per event awaiting its ack (a call issues all its ' +
         `events before awaiting any); a durable pull consumer, \`consume({ max_messages: ${JETSTREAM_PULL_BATCH} ` +
-        `})\`, explicit \`ack()\` per message, max_ack_pending ${JETSTREAM_MAX_ACK_PENDING}. ${load}`,
+        `})\`, explicit \`ack()\` per message after reading its \`ce-type\` and \`ce-id\` headers, max_ack_pending ` +
+        `${JETSTREAM_MAX_ACK_PENDING}; connected with \`noAsyncTraces: true\`, as Herald's transport. ${load}`,
       setup: jetstreamSetup,
     },
     {
@@ -112,7 +113,8 @@ export function b3Systems(natsVersion: string | undefined): System[] {
         "Herald's topology with the raw client: a file-storage stream with 8 partition subjects, events spread " +
         'over them by sequence; `js.publish` per event as above; per group a durable pull consumer per subject ' +
         `(filtered), \`consume({ max_messages: ${NATS_PARTITION_PULL_BATCH} })\`, max_ack_pending ` +
-        `${JETSTREAM_PARTITION_MAX_ACK_PENDING}, explicit \`ack()\` per message. ${load}`,
+        `${JETSTREAM_PARTITION_MAX_ACK_PENDING}, explicit \`ack()\` per message after reading its \`ce-type\` and ` +
+        `\`ce-id\` headers; connected with \`noAsyncTraces: true\`. ${load}`,
       setup: jetstreamPartitionedSetup(8),
     },
     {

@@ -71,6 +71,11 @@ async function consumer(spec: TrialSpec, placement: Placement, sink: Sink): Prom
   const done = Promise.all(
     streams.map(async (messages) => {
       for await (const m of messages) {
+        // What any consumer of binary-mode CloudEvents reads to route a message, as the amqplib and Kafka peers'
+        // clients decode every header anyway; nats.js parses headers only when they are read.
+        const h = m.headers;
+        if (h === undefined || h.get('ce-type') === '' || h.get('ce-id') === '')
+          throw new Error(`message ${m.seq} has no ce-type or ce-id header`);
         sink.accept(stampOfPadded(m.data));
         m.ack();
       }

@@ -13,8 +13,12 @@ const CE_PREFIX = 'ce-';
 const encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** A value with nothing to escape: printable US-ASCII (0x21–0x7E) but `"` and `%`. Most values are. */
+const NOTHING_TO_ESCAPE = /^[!#$&-~]*$/;
+
 /** Percent-encodes a header value as the binding prescribes (upper-case hex). */
 export function percentEncode(value: string): string {
+  if (NOTHING_TO_ESCAPE.test(value)) return value;
   let out = '';
   for (const char of value) {
     const code = char.codePointAt(0)!;
@@ -35,6 +39,16 @@ export function percentDecode(raw: string): string {
     value = value.slice(1, -1).replace(/\\(.)/g, '$1');
   }
   if (!value.includes('%')) return value;
+  try {
+    // Strict: throws on a `%` not followed by two hex digits and on bytes that are not valid UTF-8 (RFC 3629).
+    return decodeURIComponent(value);
+  } catch {
+    return percentDecodeLenient(value);
+  }
+}
+
+/** The slow path of {@link percentDecode}: a `%` not followed by two hex digits stays as it is. */
+function percentDecodeLenient(value: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < value.length; i++) {
     const char = value[i]!;
@@ -120,14 +134,17 @@ export function decodeMessage(pairs: Iterable<readonly [string, string]>, body: 
   for (const [rawName, rawValue] of pairs) {
     const name = rawName.toLowerCase();
     if (name === 'content-type') contentType = rawValue;
+    const isAttribute = name.startsWith(CE_PREFIX) && name.length > CE_PREFIX.length;
+    // Other headers (`Nats-Msg-Id`, the dead-letter headers...) are not the event's: not decoded here.
+    if (!isAttribute && name !== KEY_HEADER) continue;
     let value: string;
     try {
       value = percentDecode(rawValue);
     } catch {
       continue;
     }
-    if (name.startsWith(CE_PREFIX) && name.length > CE_PREFIX.length) attributes[name.slice(3)] = value;
-    else if (name === KEY_HEADER) key = value;
+    if (isAttribute) attributes[name.slice(3)] = value;
+    else key = value;
   }
   let data = body;
   if (isStructured(contentType)) ({ attributes, data } = decodeStructured(body));

@@ -38,9 +38,10 @@ export interface RecordOrigin {
 /** The name/value pairs of a message's headers. */
 export function headerPairs(headers: MsgHdrs | undefined): [string, string][] {
   if (headers === undefined) return [];
-  return headers
-    .keys()
-    .flatMap((name) => headers.values(name).map((value): [string, string] => [name, value]));
+  // One pass over the entries: `keys()` then `values(name)` would scan every key again for each name.
+  const pairs: [string, string][] = [];
+  for (const [name, values] of headers) for (const value of values) pairs.push([name, value]);
+  return pairs;
 }
 
 function toHeaders(pairs: readonly (readonly [string, string])[]): MsgHdrs {

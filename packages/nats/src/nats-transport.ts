@@ -44,6 +44,9 @@ async function open(options: ReturnType<typeof resolveNatsOptions>): Promise<Nat
       connect({
         name: 'herald',
         maxReconnectAttempts: -1,
+        // nats.js otherwise builds two Error objects (stack traces) per request, every JetStream publish
+        // included, to give a timeout its caller's stack; Herald's errors name the operation themselves.
+        noAsyncTraces: true,
         ...options.connectionOptions,
         servers: options.servers,
       }),

@@ -39,16 +39,20 @@ export interface AckInfo {
  * account hash after `ACK`).
  */
 export function parseAckSubject(subject: string): AckInfo | undefined {
-  const tokens = subject.split('.');
-  if (tokens[0] !== '$JS' || tokens[1] !== 'ACK') return undefined;
-  if (tokens.length === 9) tokens.splice(2, 0, '_', '');
-  if (tokens.length < 11) return undefined;
-  const [deliveryCount, seq, deliverySeq] = [tokens[6], tokens[7], tokens[8]].map(Number) as [
-    number,
-    number,
-    number,
-  ];
-  if (![deliveryCount, seq, deliverySeq].every(Number.isSafeInteger)) return undefined;
+  if (!subject.startsWith('$JS.ACK.')) return undefined;
+  // Runs once per delivered message: one split, no intermediate arrays.
+  const tokens = subject.split('.', 12);
+  const at = tokens.length === 9 ? 4 : tokens.length >= 11 ? 6 : -1;
+  if (at < 0) return undefined;
+  const deliveryCount = Number(tokens[at]);
+  const seq = Number(tokens[at + 1]);
+  const deliverySeq = Number(tokens[at + 2]);
+  if (
+    !Number.isSafeInteger(deliveryCount) ||
+    !Number.isSafeInteger(seq) ||
+    !Number.isSafeInteger(deliverySeq)
+  )
+    return undefined;
   return { deliveryCount, seq, deliverySeq };
 }
 

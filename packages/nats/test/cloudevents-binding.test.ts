@@ -17,6 +17,8 @@ describe('CloudEvents NATS binding', () => {
     assert.equal(percentEncode('a"b%c'), 'a%22b%25c');
     assert.equal(percentEncode('line\nbreak\u007f'), 'line%0Abreak%7F');
     assert.equal(percentEncode('/shop/order-service?x=1&y=[2]'), '/shop/order-service?x=1&y=[2]');
+    assert.equal(percentEncode(''), '');
+    assert.equal(percentEncode('~!#$&'), '~!#$&');
   });
 
   it('decodes percent-encoding (either case), quoted strings, and rejects invalid UTF-8', () => {
@@ -24,6 +26,9 @@ describe('CloudEvents NATS binding', () => {
     assert.equal(percentDecode('"quoted \\"value\\""'), 'quoted "value"');
     assert.equal(percentDecode('100%'), '100%');
     assert.equal(percentDecode('%41'), 'A');
+    // A `%` not followed by two hex digits stays, next to escapes that decode.
+    assert.equal(percentDecode('50%%20off%2'), '50% off%2');
+    assert.equal(percentDecode('%E2%82%AC 100%'), '€ 100%');
     assert.throws(() => percentDecode('%C0%A0'), TypeError);
   });
 
