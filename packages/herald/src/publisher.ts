@@ -3,6 +3,7 @@ import { JSON_CONTENT_TYPE } from './codec.ts';
 import { configError } from './errors.ts';
 import {
   validateData,
+  validateDataEager,
   validateDataSync,
   type EventData,
   type EventDefinition,
@@ -18,6 +19,7 @@ import {
 } from './scheduled-delivery.ts';
 import { creationContext, publishEvent } from './tracing/producer.ts';
 import type { Transport } from './transport.ts';
+import { rejection } from './rejection.ts';
 
 /**
  * Per-publish overrides of the envelope, and when the event is due (`deliverAt` or `delay`: the event carries it
@@ -152,21 +154,35 @@ export function checkSource(source: unknown): asserts source is string {
 export function createPublisher(options: PublisherOptions): Publisher {
   checkSource(options.source);
   const { transport, source } = options;
+  const send = <D extends EventDefinition>(
+    definition: D,
+    value: EventData<D>,
+    publishOptions: PublishOptions | undefined,
+  ): Promise<CloudEvent<EventData<D>>> => {
+    const due = publishOptions === undefined ? undefined : deliverAtOf(publishOptions);
+    if (due !== undefined && !transport.capabilities.scheduledDelivery && Date.parse(due) > Date.now()) {
+      throw refuseScheduling(transport, due);
+    }
+    // A delay counts from here: the event carries the one due time computed now.
+    const options: PublishOptions | undefined =
+      due === undefined || publishOptions === undefined
+        ? publishOptions
+        : { ...stripSchedule(publishOptions), deliverAt: new Date(due) };
+    return publishEvent(transport, definition.topic, options, (withTrace) =>
+      buildEvent(source, definition, value, withTrace),
+    );
+  };
   return {
-    async publish(definition, data, publishOptions) {
-      const value = await validateData(definition, data);
-      const due = publishOptions === undefined ? undefined : deliverAtOf(publishOptions);
-      if (due !== undefined && !transport.capabilities.scheduledDelivery && Date.parse(due) > Date.now()) {
-        throw refuseScheduling(transport, due);
+    publish(definition, data, publishOptions) {
+      try {
+        // A synchronous schema (most) goes straight on: no promise until the transport's.
+        const value = validateDataEager(definition, data);
+        return value instanceof Promise
+          ? value.then((v) => send(definition, v, publishOptions))
+          : send(definition, value, publishOptions);
+      } catch (error) {
+        return rejection(error);
       }
-      // A delay counts from here: the event carries the one due time computed now.
-      const options: PublishOptions | undefined =
-        due === undefined || publishOptions === undefined
-          ? publishOptions
-          : { ...stripSchedule(publishOptions), deliverAt: new Date(due) };
-      return publishEvent(transport, definition.topic, options, (withTrace) =>
-        buildEvent(source, definition, value, withTrace),
-      );
     },
   };
 }

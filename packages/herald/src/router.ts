@@ -18,6 +18,7 @@ import { checkSource, createPublisher, type Publisher } from './publisher.ts';
 import { HandlerSignals } from './handler-signals.ts';
 import { safely } from './safely.ts';
 import type { DeadLetterFailure, Delivery, DeliveryView, Subscription, Transport } from './transport.ts';
+import { rejection } from './rejection.ts';
 
 /** What a handler receives besides the event. */
 export interface HandlerContext {
@@ -158,19 +159,25 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
   let subscription: Subscription | undefined;
   let closed = false;
 
-  const dispatch: MessageHandler = async (context) => {
+  // Not an async function: a handler that returns nothing (or its own promise) adds no promise here.
+  const dispatch: MessageHandler = (context) => {
     const entry = handlers.get(context.event.type);
-    if (entry === undefined) return;
+    if (entry === undefined) return Promise.resolve();
     const event = { ...context.event, data: context.data } as CloudEvent;
-    await entry.handler(event, {
-      group,
-      attempt: context.delivery.attempt,
-      delivery: context.delivery,
-      get signal() {
-        return context.signal;
-      },
-      publish: context.publish,
-    });
+    try {
+      const done = entry.handler(event, {
+        group,
+        attempt: context.delivery.attempt,
+        delivery: context.delivery,
+        get signal() {
+          return context.signal;
+        },
+        publish: context.publish,
+      });
+      return done instanceof Promise ? done : Promise.resolve(done);
+    } catch (error) {
+      return rejection(error);
+    }
   };
   const chain = compose(pipeline, dispatch);
 
@@ -254,10 +261,10 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
     let followed: ReturnType<HandlerSignals['follow']> | undefined;
     let settled = false;
     // Lost lease: the transport redelivers the event, so settling this copy could only duplicate or lose it.
-    const settle = async (action: () => Promise<void>): Promise<void> => {
-      if (settled) throw new HeraldError(ErrorCodes.HANDLER, 'Delivery settled twice');
+    const settle = (action: () => Promise<void>): Promise<void> => {
+      if (settled) return Promise.reject(new HeraldError(ErrorCodes.HANDLER, 'Delivery settled twice'));
       settled = true;
-      if (lease?.aborted !== true) await action();
+      return lease?.aborted === true ? Promise.resolve() : action();
     };
     const context: MessageContext = {
       delivery: view,

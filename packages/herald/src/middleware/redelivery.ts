@@ -1,6 +1,6 @@
 import { backoffDelay, checkBackoff, type BackoffOptions } from '../backoff.ts';
 import { configError, describeError, isPermanent } from '../errors.ts';
-import { named, type Middleware } from '../middleware.ts';
+import { callNext, named, type Middleware } from '../middleware.ts';
 
 /** Options of {@link redelivery}. */
 export interface RedeliveryOptions {
@@ -25,12 +25,12 @@ export function redelivery(options: RedeliveryOptions = {}): Middleware {
   }
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   checkBackoff(backoff, 'redelivery.backoff');
-  return named(`redelivery(maxDeliveries=${maxDeliveries})`, (next) => async (context) => {
-    try {
-      await next(context);
-    } catch (error) {
-      if (isPermanent(error) || context.delivery.attempt >= maxDeliveries || context.settled) throw error;
-      await context.retryLater(backoffDelay(backoff, context.delivery.attempt), describeError(error));
-    }
-  });
+  return named(
+    `redelivery(maxDeliveries=${maxDeliveries})`,
+    (next) => (context) =>
+      callNext(next, context).then(undefined, (error: unknown) => {
+        if (isPermanent(error) || context.delivery.attempt >= maxDeliveries || context.settled) throw error;
+        return context.retryLater(backoffDelay(backoff, context.delivery.attempt), describeError(error));
+      }),
+  );
 }

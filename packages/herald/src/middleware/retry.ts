@@ -1,6 +1,6 @@
 import { backoffDelay, checkBackoff, sleep, type BackoffOptions } from '../backoff.ts';
 import { configError, isPermanent } from '../errors.ts';
-import { named, type Middleware } from '../middleware.ts';
+import { callNext, named, type MessageContext, type Middleware } from '../middleware.ts';
 
 /** Options of {@link retry}. */
 export interface RetryOptions {
@@ -24,17 +24,26 @@ export function retry(options: RetryOptions = {}): Middleware {
     throw configError('retry.attempts', 'an integer >= 1', attempts);
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   checkBackoff(backoff, 'retry.backoff');
-  return named(`retry(attempts=${attempts})`, (next) => async (context) => {
-    for (;;) {
-      context.tries++;
-      try {
-        await next(context);
-        return;
-      } catch (error) {
+  return named(`retry(attempts=${attempts})`, (next) => {
+    /** After a failed try: waits its backoff and tries again, until a try succeeds or the error is final. */
+    const again = async (context: MessageContext, failure: unknown): Promise<void> => {
+      for (let error = failure; ;) {
         if (isPermanent(error) || context.tries >= attempts || context.signal.aborted) throw error;
         await sleep(backoffDelay(backoff, context.tries), context.signal).catch(() => undefined);
         if (context.signal.aborted) throw error;
+        context.tries++;
+        try {
+          await next(context);
+          return;
+        } catch (caught) {
+          error = caught;
+        }
       }
-    }
+    };
+    // The first try is chained, not awaited: a delivery that succeeds at once costs no promise of this layer's.
+    return (context) => {
+      context.tries++;
+      return callNext(next, context).then(undefined, (error: unknown) => again(context, error));
+    };
   });
 }

@@ -1,6 +1,7 @@
-import { validateData } from '../event-definition.ts';
+import { validateDataEager } from '../event-definition.ts';
 import { upcastData } from '../event-version.ts';
-import { named, type Middleware } from '../middleware.ts';
+import { callNext, named, type Middleware } from '../middleware.ts';
+import { rejection } from '../rejection.ts';
 
 /**
  * Reads the event's data as its definition's current version, then validates it and sets `context.data`. Older
@@ -11,10 +12,23 @@ import { named, type Middleware } from '../middleware.ts';
  * Each try starts again from the delivered data.
  */
 export function validation(): Middleware {
-  return named('validation', (next) => async (context) => {
-    if (context.definition !== undefined) {
-      context.data = await validateData(context.definition, upcastData(context.definition, context.event));
+  return named('validation', (next) => (context) => {
+    const { definition } = context;
+    if (definition === undefined) return callNext(next, context);
+    let data: unknown;
+    try {
+      data = validateDataEager(definition, upcastData(definition, context.event));
+    } catch (error) {
+      return rejection(error);
     }
-    await next(context);
+    // A synchronous schema (most): no promise of its own, straight on to the handler.
+    if (!(data instanceof Promise)) {
+      context.data = data;
+      return callNext(next, context);
+    }
+    return data.then((value: unknown) => {
+      context.data = value;
+      return next(context);
+    });
   });
 }

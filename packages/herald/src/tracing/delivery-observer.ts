@@ -1,5 +1,5 @@
 import type { ErrorInfo } from '../errors.ts';
-import { named, type MessageContext, type Middleware } from '../middleware.ts';
+import { callNext, named, type MessageContext, type Middleware } from '../middleware.ts';
 import { safely } from '../safely.ts';
 import type { DeadLetterFailure } from '../transport.ts';
 
@@ -79,23 +79,23 @@ function notify(observers: readonly DeliveryObserver[], call: (observer: Deliver
  * calls `next`.
  */
 export function observeHandler(): Middleware {
-  return named('observe-handler', (next) => async (context) => {
+  return named('observe-handler', (next) => (context) => {
     const observers = (context as Observed)[OBSERVERS];
-    if (observers === undefined) {
-      await next(context);
-      return;
-    }
+    if (observers === undefined) return callNext(next, context);
     const tries = Math.max(1, context.tries);
     notify(observers, (o) => o.tryStarted?.(tries));
     const start = performance.now();
-    try {
-      await next(context);
-    } catch (error) {
-      const durationMs = performance.now() - start;
-      notify(observers, (o) => o.tryEnded?.(tries, durationMs, error));
-      throw error;
-    }
-    const durationMs = performance.now() - start;
-    notify(observers, (o) => o.tryEnded?.(tries, durationMs, undefined));
+    // Chained, not awaited: one promise per handler call rather than an async function's.
+    return callNext(next, context).then(
+      () => {
+        const durationMs = performance.now() - start;
+        notify(observers, (o) => o.tryEnded?.(tries, durationMs, undefined));
+      },
+      (error: unknown) => {
+        const durationMs = performance.now() - start;
+        notify(observers, (o) => o.tryEnded?.(tries, durationMs, error));
+        throw error;
+      },
+    );
   });
 }

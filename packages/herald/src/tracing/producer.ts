@@ -17,6 +17,7 @@ import {
   type TraceHeaders,
 } from './trace-context.ts';
 import { recordFailure } from './tracing-middleware.ts';
+import { rejection } from '../rejection.ts';
 
 /** What a producer span needs to know of the event it creates or sends. */
 type EventFacts = Pick<CloudEvent, 'id' | 'type' | 'correlationid'>;
@@ -83,19 +84,33 @@ export function creationContext(topic: string, event: EventFacts): TraceHeaders 
  * `traceparent` given in `options` is the user's creation context: it is kept, and the span (then CLIENT) links to
  * it. Counts the event in the registered messaging metrics once the transport acknowledged it.
  */
-export async function publishEvent<E extends CloudEvent>(
+export function publishEvent<E extends CloudEvent>(
   transport: Transport,
   topic: string,
   options: PublishOptions | undefined,
   build: (options: PublishOptions | undefined) => E,
 ): Promise<E> {
-  if (!tracingActive()) {
+  if (tracingActive()) return publishTraced(transport, topic, options, build);
+  // Untraced: chained on the transport's promise, no async function of its own.
+  try {
     const event = build(options);
     const record = encodeEvent(topic, event);
-    await transport.publish([record]);
-    countPublished([record]);
-    return event;
+    return transport.publish([record]).then(() => {
+      countPublished([record]);
+      return event;
+    });
+  } catch (error) {
+    return rejection(error);
   }
+}
+
+/** {@link publishEvent} with an OpenTelemetry SDK registered: the `send` span around the transport's publish. */
+async function publishTraced<E extends CloudEvent>(
+  transport: Transport,
+  topic: string,
+  options: PublishOptions | undefined,
+  build: (options: PublishOptions | undefined) => E,
+): Promise<E> {
   const custom = options?.traceparent !== undefined;
   const customContext = custom ? parseTraceparent(options.traceparent, options.tracestate) : undefined;
   const parent = producerParent();
