@@ -23,49 +23,71 @@ const OBSERVERS = Symbol('herald.deliveryObservers');
 
 type Observed = MessageContext & { readonly [OBSERVERS]?: readonly DeliveryObserver[] };
 
+/** The view {@link observeDelivery} returns: a class, so its accessors live on the prototype, not on each view. */
+class ObservedContext implements MessageContext {
+  readonly [OBSERVERS]: readonly DeliveryObserver[];
+  readonly delivery: MessageContext['delivery'];
+  readonly group: string;
+  readonly event: MessageContext['event'];
+  readonly definition: MessageContext['definition'];
+  readonly publish: MessageContext['publish'];
+  readonly #context: MessageContext;
+  readonly #observer: DeliveryObserver;
+
+  constructor(context: MessageContext, observer: DeliveryObserver) {
+    const below = (context as Observed)[OBSERVERS];
+    this[OBSERVERS] = below === undefined ? [observer] : [...below, observer];
+    this.delivery = context.delivery;
+    this.group = context.group;
+    this.event = context.event;
+    this.definition = context.definition;
+    this.publish = context.publish;
+    this.#context = context;
+    this.#observer = observer;
+  }
+
+  get data(): unknown {
+    return this.#context.data;
+  }
+
+  set data(value: unknown) {
+    this.#context.data = value;
+  }
+
+  get tries(): number {
+    return this.#context.tries;
+  }
+
+  set tries(value: number) {
+    this.#context.tries = value;
+  }
+
+  get signal(): AbortSignal {
+    return this.#context.signal;
+  }
+
+  get settled(): boolean {
+    return this.#context.settled;
+  }
+
+  async retryLater(delayMs: number, error: ErrorInfo): Promise<void> {
+    await this.#context.retryLater(delayMs, error);
+    safely(() => this.#observer.retriedLater?.(delayMs, error));
+  }
+
+  async deadLetter(failure: DeadLetterFailure): Promise<void> {
+    await this.#context.deadLetter(failure);
+    safely(() => this.#observer.deadLettered?.(failure));
+  }
+}
+
 /**
  * Returns a view of `context` that reports to `observer`: pass it to `next`. The view reads and writes through to
  * `context` (`data`, `tries`, `settled` are the same), and its `retryLater` and `deadLetter` notify `observer` once
- * the transport has accepted the settlement. A plain object of one shape, not a prototype chain: it sits on the hot
- * path of every delivery.
+ * the transport has accepted the settlement. An instance of one class: it sits on the hot path of every delivery.
  */
 export function observeDelivery(context: MessageContext, observer: DeliveryObserver): MessageContext {
-  const below = (context as Observed)[OBSERVERS];
-  const view: Observed = {
-    [OBSERVERS]: below === undefined ? [observer] : [...below, observer],
-    delivery: context.delivery,
-    group: context.group,
-    event: context.event,
-    definition: context.definition,
-    get data() {
-      return context.data;
-    },
-    set data(value: unknown) {
-      context.data = value;
-    },
-    get tries() {
-      return context.tries;
-    },
-    set tries(value: number) {
-      context.tries = value;
-    },
-    get signal() {
-      return context.signal;
-    },
-    publish: context.publish,
-    get settled() {
-      return context.settled;
-    },
-    async retryLater(delayMs: number, error: ErrorInfo): Promise<void> {
-      await context.retryLater(delayMs, error);
-      safely(() => observer.retriedLater?.(delayMs, error));
-    },
-    async deadLetter(failure: DeadLetterFailure): Promise<void> {
-      await context.deadLetter(failure);
-      safely(() => observer.deadLettered?.(failure));
-    },
-  };
-  return view;
+  return new ObservedContext(context, observer);
 }
 
 function notify(observers: readonly DeliveryObserver[], call: (observer: DeliveryObserver) => void): void {
