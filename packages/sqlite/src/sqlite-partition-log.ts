@@ -147,9 +147,10 @@ export class PartitionLog {
   }
 
   /**
-   * Appends up to `limit` held records due at or before `now` (earliest due first), deleting them from the
-   * `scheduled` table in the same `BEGIN IMMEDIATE` transaction: of several processes releasing at once, each
-   * record is appended by exactly one. Cheap when nothing is due: one indexed read, no write transaction.
+   * Appends up to `limit` held records due at or before `now` (earliest due first), stamped `now` (or their
+   * partition's newest time, if later), deleting them from the `scheduled` table in the same `BEGIN IMMEDIATE`
+   * transaction: of several processes releasing at once, each record is appended by exactly one. Cheap when
+   * nothing is due: one indexed read, no write transaction.
    */
   release(now: number, limit: number): ReleaseResult {
     const next = this.#scheduled.nextDue();
@@ -161,8 +162,7 @@ export class PartitionLog {
     const due = this.#scheduled.take(now, limit);
     // Topics of held records exist already: holding one created its topic.
     const cursors = new Map<number, PartitionCursor>();
-    const appendedAt = Math.max(now, Date.now());
-    for (const record of due) this.#appendOne(record, appendedAt, cursors);
+    for (const record of due) this.#appendOne(record, now, cursors);
     return { released: due.length, nextDue: this.#scheduled.nextDue() };
   }
 
