@@ -12,7 +12,7 @@ import {
   type PublishOptions,
   type TransportRecord,
 } from '@herald/core';
-import { scheduledRows } from './scheduled-rows.ts';
+import { ScheduledTable, scheduledTableSql } from './scheduled-table.ts';
 
 /** A better-sqlite3 connection. */
 export type SqliteDatabase = BetterSqlite3.Database;
@@ -142,7 +142,15 @@ export function sqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     `SELECT seq, topic, key, attributes, data, created_at FROM ${table} ORDER BY seq LIMIT ?`,
   );
   const del = db.prepare<[number, number]>(`DELETE FROM ${table} WHERE seq BETWEEN ? AND ?`);
-  const held = scheduledRows(db, table, insert);
+  // Held rows wait in `<table>_scheduled`; once due they are written with the outbox's own insert, so a released
+  // row is stored exactly as `add` stores one.
+  const heldLayout = {
+    table: `${table}_scheduled`,
+    heldAtColumn: 'created_at',
+    dueIndex: `${table}_scheduled_due`,
+  };
+  db.exec(scheduledTableSql(heldLayout));
+  const held = new ScheduledTable(db, heldLayout);
   const listeners = new Set<() => void>();
   let notifyScheduled = false;
 
@@ -161,7 +169,7 @@ export function sqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     if (record.attributes[DELIVER_AT_ATTRIBUTE] !== undefined) {
       const due = recordDueAt(record);
       if (due !== undefined && due > now) {
-        held.hold(record, due);
+        held.hold(record, due, now);
         return;
       }
     }
@@ -194,11 +202,17 @@ export function sqliteOutbox(options: SqliteOutboxOptions): SqliteOutbox {
     scheduled: () => held.count(),
     releaseDue(limit) {
       if (!Number.isInteger(limit) || limit < 1) throw configError('limit', 'an integer >= 1', limit);
-      const moved = held.release(limit);
-      if (moved > 0) notify();
-      return moved;
+      const now = Date.now();
+      const { released } = held.release(now, limit, (rows) => {
+        for (const row of rows) insert.run(row.topic, row.key, row.attributes, row.data, now);
+      });
+      if (released > 0) notify();
+      return released;
     },
-    nextDueInMs: () => held.nextDueInMs(),
+    nextDueInMs() {
+      const first = held.nextDue();
+      return first === undefined ? undefined : Math.max(0, first - Date.now());
+    },
     peek(limit) {
       return head.all(limit).map((row) => ({
         seq: row.seq,

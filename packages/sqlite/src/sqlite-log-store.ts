@@ -25,8 +25,8 @@ import { resolveSqliteOptions, type SqliteDurability, type SqliteLogStoreOptions
 import { ParkingLot } from './sqlite-parking.ts';
 import { PartitionLog } from './sqlite-partition-log.ts';
 import { RetentionSweeper } from './sqlite-retention.ts';
-import { ScheduledRecords } from './sqlite-scheduled.ts';
-import { MAX_OFFSET, openLogDatabase, type SqliteDatabase } from './sqlite-schema.ts';
+import { ScheduledTable } from './scheduled-table.ts';
+import { MAX_OFFSET, openLogDatabase, SCHEDULED_LAYOUT, type SqliteDatabase } from './sqlite-schema.ts';
 import { TopicCatalog } from './sqlite-topics.ts';
 import { WakeSignal } from './sqlite-wake.ts';
 import { WalSync } from './sqlite-wal-sync.ts';
@@ -64,7 +64,7 @@ export class SqliteLogStore implements LogStore {
   readonly #db: SqliteDatabase;
   readonly #topics: TopicCatalog;
   readonly #log: PartitionLog;
-  readonly #scheduled: ScheduledRecords;
+  readonly #scheduled: ScheduledTable;
   readonly #groups: GroupCoordinator;
   readonly #parking: ParkingLot;
   readonly #deadLetters: DeadLetterStore;
@@ -88,7 +88,7 @@ export class SqliteLogStore implements LogStore {
     const db = openLogDatabase(resolved);
     this.#db = db;
     this.#topics = new TopicCatalog(db, resolved.partitions);
-    this.#scheduled = new ScheduledRecords(db);
+    this.#scheduled = new ScheduledTable(db, SCHEDULED_LAYOUT);
     this.#log = new PartitionLog(db, this.#topics, this.#scheduled);
     this.#walSync = resolved.durability === 'D2' ? new WalSync(resolved.path) : undefined;
     this.#groups = new GroupCoordinator(db, this.#topics, resolved.sessionTimeoutMs);

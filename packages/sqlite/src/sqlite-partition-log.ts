@@ -9,7 +9,8 @@ import {
   type TransportRecord,
 } from '@herald/core';
 import { MAX_OFFSET, OFFSET_BITS, type SqliteDatabase } from './sqlite-schema.ts';
-import type { ScheduledRecords } from './sqlite-scheduled.ts';
+import type { ScheduledTable } from './scheduled-table.ts';
+import { transportRecordFromRow } from './sqlite-rows.ts';
 import type { TopicCatalog } from './sqlite-topics.ts';
 
 interface LogRow {
@@ -42,7 +43,7 @@ const END = `((? + 1) << ${OFFSET_BITS})`;
  */
 export class PartitionLog {
   readonly #topics: TopicCatalog;
-  readonly #scheduled: ScheduledRecords;
+  readonly #scheduled: ScheduledTable;
   readonly #insert;
   readonly #last;
   readonly #read;
@@ -50,10 +51,9 @@ export class PartitionLog {
   readonly #tsAt;
   readonly #deleteRange;
   readonly #appendTx;
-  readonly #releaseTx;
   readonly #offsetForTimeTx;
 
-  constructor(db: SqliteDatabase, topics: TopicCatalog, scheduled: ScheduledRecords) {
+  constructor(db: SqliteDatabase, topics: TopicCatalog, scheduled: ScheduledTable) {
     this.#topics = topics;
     this.#scheduled = scheduled;
     this.#insert = db.prepare<[number, number, number, string | null, string, Uint8Array]>(
@@ -79,7 +79,6 @@ export class PartitionLog {
     this.#appendTx = db.transaction((batches: readonly (readonly TransportRecord[])[]) =>
       this.#appendAll(batches),
     );
-    this.#releaseTx = db.transaction((now: number, limit: number) => this.#release(now, limit));
     this.#offsetForTimeTx = db.transaction((id: number, time: number) => this.#searchTime(id, time));
   }
 
@@ -153,17 +152,11 @@ export class PartitionLog {
    * nothing is due: one indexed read, no write transaction.
    */
   release(now: number, limit: number): ReleaseResult {
-    const next = this.#scheduled.nextDue();
-    if (next === undefined || next > now) return { released: 0, nextDue: next };
-    return this.#releaseTx.immediate(now, limit);
-  }
-
-  #release(now: number, limit: number): ReleaseResult {
-    const due = this.#scheduled.take(now, limit);
-    // Topics of held records exist already: holding one created its topic.
-    const cursors = new Map<number, PartitionCursor>();
-    for (const record of due) this.#appendOne(record, now, cursors);
-    return { released: due.length, nextDue: this.#scheduled.nextDue() };
+    return this.#scheduled.release(now, limit, (rows) => {
+      // Topics of held records exist already: holding one created its topic.
+      const cursors = new Map<number, PartitionCursor>();
+      for (const row of rows) this.#appendOne(transportRecordFromRow(row), now, cursors);
+    });
   }
 
   /** Records of a partition from `fromOffset` (inclusive), at most `limit`, in offset order. */

@@ -1,4 +1,4 @@
-import type { StoredRecord } from '@herald/core';
+import type { StoredRecord, TransportRecord } from '@herald/core';
 
 /** A record's columns as the log, parked and dead-letter tables store them. */
 export interface RecordRow {
@@ -14,13 +14,25 @@ export interface RecordRow {
 /** The columns of a {@link RecordRow}, in the order of {@link recordParams}. */
 export const RECORD_COLUMNS = 'topic, part, record_offset, ts, key, attributes, data';
 
-/** Rebuilds the stored record from its row. Attributes are stored as a JSON object of strings. */
-export function recordFromRow(row: RecordRow): StoredRecord {
+/**
+ * Rebuilds a record from the columns every record table has (the log's and the scheduled tables too). Attributes
+ * are stored as a JSON object of strings.
+ */
+export function transportRecordFromRow(
+  row: Pick<RecordRow, 'topic' | 'key' | 'attributes' | 'data'>,
+): TransportRecord {
   return {
     topic: row.topic,
     key: row.key ?? undefined,
     attributes: JSON.parse(row.attributes) as Record<string, string>,
     data: row.data,
+  };
+}
+
+/** Rebuilds the stored record from its row (see {@link transportRecordFromRow}). */
+export function recordFromRow(row: RecordRow): StoredRecord {
+  return {
+    ...transportRecordFromRow(row),
     partition: row.part,
     offset: BigInt(row.record_offset),
     timestamp: row.ts,

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { ensurePrivateFile, ErrorCodes, HeraldError } from '@herald/core';
+import { scheduledTableSql, type ScheduledTableLayout } from './scheduled-table.ts';
 
 /** A better-sqlite3 connection. */
 export type SqliteDatabase = Database.Database;
@@ -17,6 +18,13 @@ export const OFFSET_BITS = 40;
 export const MAX_OFFSET = 2 ** OFFSET_BITS - 1;
 /** The largest partition id that still fits the 64-bit signed key. */
 export const MAX_PARTITION_ID = 2 ** (63 - OFFSET_BITS) - 1;
+
+/** The log's table of records held for scheduled delivery (see `ScheduledTable`). */
+export const SCHEDULED_LAYOUT: ScheduledTableLayout = {
+  table: 'scheduled',
+  heldAtColumn: 'held_at',
+  dueIndex: 'scheduled_by_due',
+};
 
 // `part` and `record_offset` rather than `partition`/`offset`, which are SQL keywords.
 const DDL = `
@@ -85,16 +93,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   dead_lettered_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dead_letters_by_group ON dead_letters (grp, topic, seq);
-CREATE TABLE IF NOT EXISTS scheduled (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  topic TEXT NOT NULL,
-  key TEXT,
-  attributes TEXT NOT NULL,
-  data BLOB NOT NULL,
-  due_at INTEGER NOT NULL,
-  held_at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS scheduled_by_due ON scheduled (due_at, seq);
+${scheduledTableSql(SCHEDULED_LAYOUT)}
 CREATE TABLE IF NOT EXISTS meta (
   name TEXT PRIMARY KEY,
   value INTEGER NOT NULL
