@@ -32,6 +32,7 @@ import {
   readNextDue,
   releaseDueRows,
 } from './scheduled.ts';
+import { outboxInsertCtes } from './outbox-insert.ts';
 import { databaseError, type Queryable } from './transaction.ts';
 
 /** One waiting outbox row, as the relay reads it. */
@@ -194,20 +195,9 @@ export async function postgresOutbox(options: PostgresOutboxOptions): Promise<Po
   const s = quoted(schema);
   const channel = channelFor(schema);
   const keyLockClass = lockClasses(schema).key;
-  // One statement: lock the keys (sorted, so two multi-key calls cannot deadlock each other), then insert in
-  // order, then notify. The locks sit in a one-time filter, evaluated before the first row (and its seq) is
-  // produced; notifications of one transaction with the same payload are folded into one by PostgreSQL.
-  const insertSql = `WITH locks AS MATERIALIZED (
-      SELECT pg_advisory_xact_lock($1::int, h) FROM unnest($2::int[]) AS h ORDER BY h
-    ), inserted AS (
-      INSERT INTO ${s}.outbox (topic, key, partition, attributes, data)
-      SELECT r.topic, r.key, r.partition, r.attributes, r.data
-      FROM unnest($3::text[], $4::text[], $5::smallint[], $6::jsonb[], $7::bytea[])
-        WITH ORDINALITY AS r(topic, key, partition, attributes, data, ord)
-      WHERE (SELECT count(*) FROM locks) >= 0
-      ORDER BY r.ord
-      RETURNING 1
-    )
+  // One statement: lock the keys, then insert in order (see outboxInsertCtes), then notify; notifications of one
+  // transaction with the same payload are folded into one by PostgreSQL.
+  const insertSql = `${outboxInsertCtes(schema)}
     SELECT ${notify ? `pg_notify($8, '')` : '$8::text'} FROM (SELECT count(*) AS n FROM inserted) AS c WHERE c.n > 0`;
 
   const insertWithHeld = insertWithHeldSql(schema, notify);

@@ -2,6 +2,7 @@
 // transaction and moved to `<schema>.outbox` when due. The table itself is created by `ensureSchema`.
 import type { Pool } from 'pg';
 import type { TransportRecord } from '@herald/core';
+import { outboxInsertCtes } from './outbox-insert.ts';
 import { quoted } from './schema.ts';
 import { databaseError, transaction, type Queryable } from './transaction.ts';
 
@@ -21,17 +22,7 @@ export function insertWithHeldSql(schema: string, notify: boolean): string {
        SELECT pg_notify($8, '${SCHEDULED_PAYLOAD}') FROM (SELECT count(*) AS n FROM held) AS h WHERE h.n > 0`
     : `SELECT $8::text FROM (SELECT (SELECT count(*) FROM inserted) + (SELECT count(*) FROM held) AS n) AS c
        WHERE c.n > 0`;
-  return `WITH locks AS MATERIALIZED (
-      SELECT pg_advisory_xact_lock($1::int, h) FROM unnest($2::int[]) AS h ORDER BY h
-    ), inserted AS (
-      INSERT INTO ${s}.outbox (topic, key, partition, attributes, data)
-      SELECT r.topic, r.key, r.partition, r.attributes, r.data
-      FROM unnest($3::text[], $4::text[], $5::smallint[], $6::jsonb[], $7::bytea[])
-        WITH ORDINALITY AS r(topic, key, partition, attributes, data, ord)
-      WHERE (SELECT count(*) FROM locks) >= 0
-      ORDER BY r.ord
-      RETURNING 1
-    ), held AS (
+  return `${outboxInsertCtes(schema)}, held AS (
       INSERT INTO ${s}.scheduled (topic, key, attributes, data, due_at)
       SELECT r.topic, r.key, r.attributes, r.data, r.due_at
       FROM unnest($9::text[], $10::text[], $11::jsonb[], $12::bytea[], $13::timestamptz[])
