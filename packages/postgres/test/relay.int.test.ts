@@ -1,52 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type pg from 'pg';
-import { z } from 'zod';
-import {
-  createEvent,
-  decodeRecord,
-  defineEvent,
-  encodeEvent,
-  HeraldError,
-  memory,
-  type Delivery,
-  type Transport,
-  type TransportRecord,
-} from '@herald/core';
+import { createEvent, encodeEvent, HeraldError, type Transport, type TransportRecord } from '@herald/core';
 import { delay, waitFor } from '@herald/core/testing';
-import {
-  postgresOutbox,
-  postgresOutboxRelay,
-  transaction,
-  type PostgresOutbox,
-  type PostgresOutboxRelay,
-  type PostgresOutboxRelayOptions,
-} from '../src/index.ts';
-import { dropSchema, skipUnlessDatabase, testPool, uniqueSchema } from './helpers.ts';
+import { postgresOutboxRelay, transaction, type PostgresOutbox } from '../src/index.ts';
+import { skipUnlessDatabase } from './helpers.ts';
+import { collect, numberedEvent, type Received } from './fixtures/numbered-events.ts';
+import { outboxSuite } from './fixtures/outbox-suite.ts';
 
-const Counted = defineEvent({
-  type: 'Counted',
-  topic: 'counts',
-  schema: z.object({ key: z.string(), n: z.number().int() }),
-  key: (data) => data.key,
-});
-
-type Received = { id: string; key: string; n: number };
-
-/** Subscribes a group to `counts` on `transport` and collects what it receives, in delivery order. */
-function collect(transport: Transport, group = 'checker') {
-  const received: Received[] = [];
-  const subscription = transport.subscribe(
-    { group, topics: ['counts'], concurrency: 32 },
-    async (delivery: Delivery) => {
-      const event = decodeRecord(delivery.record);
-      const { key, n } = event.data as { key: string; n: number };
-      received.push({ id: event.id, key, n });
-      await delivery.ack();
-    },
-  );
-  return { received, subscription };
-}
+const Counted = numberedEvent('Counted', 'counts');
 
 /** First occurrence of each event id, grouped by key, in delivery order. */
 function firstByKey(received: readonly Received[]): Map<string, number[]> {
@@ -109,11 +70,22 @@ function nullTransport(): Transport {
 }
 
 describe('postgres outbox relay', { skip: skipUnlessDatabase }, () => {
-  const pools: pg.Pool[] = [];
-  const schemas: string[] = [];
-  const relays: PostgresOutboxRelay[] = [];
-  const transports: Transport[] = [];
   const releases: (() => void)[] = [];
+  // A failed test may have left a publish held: a relay's close waits for its batch in flight. Registered before
+  // the suite's own cleanup, so it runs first.
+  after(() => {
+    for (const release of releases) release();
+  });
+  const {
+    setup,
+    relay,
+    transport: memoryTransport,
+    endAfter,
+  } = outboxSuite({
+    source: '/test/relay',
+    pollIntervalMs: 200,
+  });
+  const transport = (): Transport => memoryTransport(8);
 
   /** A gate that holds publishes until released; released at the end of the suite whatever happens. */
   function holdPublishes(): { gate: Promise<void>; release: () => void } {
@@ -125,50 +97,16 @@ describe('postgres outbox relay', { skip: skipUnlessDatabase }, () => {
     return { gate, release };
   }
 
-  /** A fresh schema with its outbox; each call to the returned `open` is another process's view of it. */
-  async function setup(prefix: string) {
-    const schema = uniqueSchema(prefix);
-    schemas.push(schema);
-    const open = async (max = 10): Promise<PostgresOutbox> => {
-      const pool = testPool(max);
-      pools.push(pool);
-      return postgresOutbox({ pool, schema, source: '/test/relay' });
-    };
-    return { schema, open, outbox: await open() };
-  }
-
-  function relay(options: PostgresOutboxRelayOptions): PostgresOutboxRelay {
-    const created = postgresOutboxRelay({ pollIntervalMs: 200, onError: () => undefined, ...options });
-    relays.push(created);
-    return created;
-  }
-
-  function transport(): Transport {
-    const created = memory({ partitions: 8 });
-    transports.push(created);
-    return created;
-  }
-
   async function write(outbox: PostgresOutbox, key: string, ns: readonly number[]): Promise<void> {
     await transaction(outbox.pool, async (client) => {
       for (const n of ns) await outbox.emit(client, Counted, { key, n });
     });
   }
 
-  after(async () => {
-    // A failed test may have left a publish held: a relay's close waits for its batch in flight.
-    for (const release of releases) release();
-    await Promise.all(relays.map((r) => r.close()));
-    await Promise.all(transports.map((t) => t.close()));
-    const [first] = pools;
-    if (first !== undefined) for (const schema of schemas) await dropSchema(first, schema);
-    await Promise.all(pools.map((pool) => pool.end()));
-  });
-
   it('keeps order per key with two relays running concurrently (1,000 rows, 20 keys), and leaves no rows', async () => {
     const { outbox, open } = await setup('order');
     const bus = transport();
-    const { received, subscription } = collect(bus);
+    const { received, subscription } = collect(bus, 'counts');
     await subscription.ready;
     // Each relay is another process: its own pool, and a publish that takes a random 0-6 ms, so the two relays
     // interleave their claims as much as possible.
@@ -221,7 +159,7 @@ describe('postgres outbox relay', { skip: skipUnlessDatabase }, () => {
   it('a second relay does not overtake a key whose batch another relay is still publishing', async () => {
     const { outbox, open } = await setup('overtake');
     const bus = transport();
-    const { received, subscription } = collect(bus);
+    const { received, subscription } = collect(bus, 'counts');
     await subscription.ready;
     const { gate, release } = holdPublishes();
     const held = wrap(bus, { before: () => gate });
@@ -247,7 +185,7 @@ describe('postgres outbox relay', { skip: skipUnlessDatabase }, () => {
   it('wakes on LISTEN/NOTIFY at commit, not at its poll', async () => {
     const { outbox } = await setup('listen');
     const bus = transport();
-    const { received, subscription } = collect(bus);
+    const { received, subscription } = collect(bus, 'counts');
     await subscription.ready;
     const listening = relay({ outbox, transport: bus, pollIntervalMs: 60_000 });
     await listening.start();
@@ -275,7 +213,7 @@ describe('postgres outbox relay', { skip: skipUnlessDatabase }, () => {
   it('re-LISTENs after its LISTEN connection is killed', async () => {
     const { outbox, schema } = await setup('relisten');
     const bus = transport();
-    const { received, subscription } = collect(bus);
+    const { received, subscription } = collect(bus, 'counts');
     await subscription.ready;
     const relayed = relay({
       outbox,
@@ -298,7 +236,7 @@ describe('postgres outbox relay', { skip: skipUnlessDatabase }, () => {
   it('backs off on transport failures and publishes everything in order afterwards', async () => {
     const { outbox } = await setup('backoff');
     const bus = transport();
-    const { received, subscription } = collect(bus);
+    const { received, subscription } = collect(bus, 'counts');
     await subscription.ready;
     let failures = 3;
     const failing = wrap(bus, {
@@ -331,7 +269,7 @@ describe('postgres outbox relay', { skip: skipUnlessDatabase }, () => {
   it('re-sends a batch when it fails after the transport took it (at least once, order kept)', async () => {
     const { outbox } = await setup('resend');
     const bus = transport();
-    const { received, subscription } = collect(bus);
+    const { received, subscription } = collect(bus, 'counts');
     await subscription.ready;
     let crashes = 1;
     // The transport stores the batch, then the relay "crashes" before deleting it.
@@ -357,7 +295,7 @@ describe('postgres outbox relay', { skip: skipUnlessDatabase }, () => {
   it('re-sends a batch whose claim connection died during the publish', async () => {
     const { outbox, schema } = await setup('killed');
     const bus = transport();
-    const { received, subscription } = collect(bus);
+    const { received, subscription } = collect(bus, 'counts');
     await subscription.ready;
     const { gate, release } = holdPublishes();
     const held = wrap(bus, { before: () => (held.calls === 1 ? gate : Promise.resolve()) });
@@ -389,7 +327,7 @@ describe('postgres outbox relay', { skip: skipUnlessDatabase }, () => {
   it('stops cleanly: the batch in flight completes and is deleted, the rest waits for the next relay', async () => {
     const { outbox } = await setup('close');
     const bus = transport();
-    const { received, subscription } = collect(bus);
+    const { received, subscription } = collect(bus, 'counts');
     await subscription.ready;
     const { gate, release } = holdPublishes();
     const held = wrap(bus, { before: () => gate });
@@ -434,7 +372,7 @@ describe('postgres outbox relay', { skip: skipUnlessDatabase }, () => {
 
     const { Pool } = (await import('pg')).default;
     const nowhere = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test' });
-    pools.push(nowhere);
+    endAfter(nowhere);
     const unreachable = relay({ outbox: { ...outbox, pool: nowhere }, transport: bus });
     await assert.rejects(
       unreachable.start(),

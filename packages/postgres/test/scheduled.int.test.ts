@@ -1,80 +1,27 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import type pg from 'pg';
-import { z } from 'zod';
-import {
-  createEvent,
-  decodeRecord,
-  defineEvent,
-  DELIVER_AT_ATTRIBUTE,
-  encodeEvent,
-  memory,
-  type Delivery,
-  type Transport,
-} from '@herald/core';
+import { describe, it } from 'node:test';
+import { createEvent, DELIVER_AT_ATTRIBUTE, encodeEvent } from '@herald/core';
 import { delay, waitFor } from '@herald/core/testing';
-import {
-  postgresOutbox,
-  postgresOutboxRelay,
-  transaction,
-  type PostgresOutbox,
-  type PostgresOutboxRelay,
-  type PostgresOutboxRelayOptions,
-} from '../src/index.ts';
-import { dropSchema, skipUnlessDatabase, testPool, uniqueSchema } from './helpers.ts';
+import { transaction, type PostgresOutbox } from '../src/index.ts';
+import { skipUnlessDatabase } from './helpers.ts';
+import { collect, numberedEvent } from './fixtures/numbered-events.ts';
+import { outboxSuite } from './fixtures/outbox-suite.ts';
 
 // Scheduled rows: an event due later is held in `<schema>.scheduled` and a relay publishes it once due.
 
-const Reminder = defineEvent({
-  type: 'Reminder',
-  topic: 'reminders',
-  schema: z.object({ key: z.string(), n: z.number().int() }),
-  key: (data) => data.key,
-});
-
-type Received = { id: string; key: string; n: number; at: number; deliverat: string | undefined };
-
-/** Subscribes a group to `reminders` on `transport` and collects what it receives, in delivery order. */
-async function collect(transport: Transport): Promise<Received[]> {
-  const received: Received[] = [];
-  const subscription = transport.subscribe(
-    { group: 'checker', topics: ['reminders'], concurrency: 32 },
-    async (delivery: Delivery) => {
-      const event = decodeRecord(delivery.record);
-      const { key, n } = event.data as { key: string; n: number };
-      const deliverat = delivery.record.attributes[DELIVER_AT_ATTRIBUTE];
-      received.push({ id: event.id, key, n, at: Date.now(), deliverat });
-      await delivery.ack();
-    },
-  );
-  await subscription.ready;
-  return received;
-}
+const Reminder = numberedEvent('Reminder', 'reminders');
 
 describe('postgres outbox: scheduled rows', { skip: skipUnlessDatabase }, () => {
-  const pools: pg.Pool[] = [];
-  const schemas: string[] = [];
-  const relays: PostgresOutboxRelay[] = [];
-  const transports: Transport[] = [];
+  const suite = outboxSuite({ source: '/test/scheduled', pollIntervalMs: 100 });
+  const { relay } = suite;
 
-  /** A fresh schema with its outbox; each call to the returned `open` is another process's view of it. */
+  /** A fresh schema with its outbox, a memory transport and what a group receives of `reminders` on it. */
   async function setup(prefix: string) {
-    const schema = uniqueSchema(prefix);
-    schemas.push(schema);
-    const open = async (): Promise<PostgresOutbox> => {
-      const pool = testPool();
-      pools.push(pool);
-      return postgresOutbox({ pool, schema, source: '/test/scheduled' });
-    };
-    const bus = memory({ partitions: 4 });
-    transports.push(bus);
-    return { schema, open, outbox: await open(), bus, received: await collect(bus) };
-  }
-
-  function relay(options: PostgresOutboxRelayOptions): PostgresOutboxRelay {
-    const created = postgresOutboxRelay({ pollIntervalMs: 100, onError: () => undefined, ...options });
-    relays.push(created);
-    return created;
+    const created = await suite.setup(prefix);
+    const bus = suite.transport(4);
+    const { received, subscription } = collect(bus, 'reminders');
+    await subscription.ready;
+    return { ...created, bus, received };
   }
 
   async function emit(
@@ -84,14 +31,6 @@ describe('postgres outbox: scheduled rows', { skip: skipUnlessDatabase }, () => 
   ) {
     return transaction(outbox.pool, (client) => outbox.emit(client, Reminder, data, options));
   }
-
-  after(async () => {
-    await Promise.all(relays.map((r) => r.close()));
-    await Promise.all(transports.map((t) => t.close()));
-    const [first] = pools;
-    if (first !== undefined) for (const schema of schemas) await dropSchema(first, schema);
-    await Promise.all(pools.map((pool) => pool.end()));
-  });
 
   it('holds a delayed event until it is due, then publishes it once, deliverat still on it', async () => {
     const { outbox, bus, received } = await setup('held');

@@ -4,17 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { z } from 'zod';
-import { decodeRecord, defineEvent, HeraldError, type Transport, type TransportRecord } from '@herald/core';
+import { decodeRecord, HeraldError, type Transport, type TransportRecord } from '@herald/core';
 import { sqliteOutbox, type SqliteOutbox } from '../src/outbox.ts';
 import { outboxRelay, type OutboxRelay } from '../src/relay.ts';
+import { numberedEvent } from './fixtures/numbered-events.ts';
 
-const Counted = defineEvent({
-  type: 'Counted',
-  topic: 'counts',
-  schema: z.object({ key: z.string(), n: z.number().int() }),
-  key: (data) => data.key,
-});
+const Counted = numberedEvent('Counted', 'counts');
 
 /** A transport that records what it is given; `failNext` makes the next publishes reject. */
 function recordingTransport() {

@@ -1,41 +1,25 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { z } from 'zod';
-import {
-  decodeRecord,
-  defineEvent,
-  DELIVER_AT_ATTRIBUTE,
-  memory,
-  type Delivery,
-  type Transport,
-} from '@herald/core';
-import { delay, waitFor } from '@herald/core/testing';
+import { decodeRecord, DELIVER_AT_ATTRIBUTE, memory, type Transport } from '@herald/core';
+import { delay, tempFolder, waitFor } from '@herald/core/testing';
 import { sqliteOutbox } from '../src/outbox.ts';
 import { outboxRelay, type OutboxRelay } from '../src/relay.ts';
+import { collect, numberedEvent } from './fixtures/numbered-events.ts';
 
 // Scheduled rows: an event due later is held in `<table>_scheduled` and the relay publishes it once due.
 
-const Reminder = defineEvent({
-  type: 'Reminder',
-  topic: 'reminders',
-  schema: z.object({ key: z.string(), n: z.number().int() }),
-  key: (data) => data.key,
-});
-
-type Received = { id: string; key: string; n: number; at: number; deliverat: string | undefined };
+const Reminder = numberedEvent('Reminder', 'reminders');
 
 const relays: OutboxRelay[] = [];
 const transports: Transport[] = [];
-const dirs: string[] = [];
 after(async () => {
   await Promise.all(relays.map((relay) => relay.close()));
   await Promise.all(transports.map((transport) => transport.close()));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
+// Removed after the file's tests, once the relays above are closed.
+const folder = tempFolder('herald-scheduled-');
 
 /** An outbox in a fresh database, its relay to a memory transport, and what a group receives from it. */
 async function setup(relayOptions: { pollIntervalMs?: number; lease?: false } = {}, file = ':memory:') {
@@ -43,17 +27,7 @@ async function setup(relayOptions: { pollIntervalMs?: number; lease?: false } = 
   const outbox = sqliteOutbox({ db, source: '/test/scheduled' });
   const transport = memory();
   transports.push(transport);
-  const received: Received[] = [];
-  const subscription = transport.subscribe(
-    { group: 'checker', topics: ['reminders'], concurrency: 8 },
-    async (delivery: Delivery) => {
-      const event = decodeRecord(delivery.record);
-      const { key, n } = event.data as { key: string; n: number };
-      const deliverat = delivery.record.attributes[DELIVER_AT_ATTRIBUTE];
-      received.push({ id: event.id, key, n, at: Date.now(), deliverat });
-      await delivery.ack();
-    },
-  );
+  const { received, subscription } = collect(transport, 'reminders');
   await subscription.ready;
   const relay = outboxRelay({
     outbox,
@@ -157,9 +131,7 @@ describe('sqlite outbox: scheduled rows', () => {
   });
 
   it('flush waits for a held row that is due, even one written by another connection', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'herald-scheduled-'));
-    dirs.push(dir);
-    const file = join(dir, 'service.db');
+    const file = join(folder, 'service.db');
     const { db, outbox, relay, received } = await setup({ pollIntervalMs: 60_000, lease: false }, file);
     db.pragma('journal_mode = WAL');
     relay.start();

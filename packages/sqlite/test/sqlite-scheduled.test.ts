@@ -1,17 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DELIVER_AT_ATTRIBUTE, partitionFor, type TransportRecord } from '@herald/core';
-import { record } from './fixtures/records.ts';
+import { DELIVER_AT_ATTRIBUTE, partitionFor } from '@herald/core';
+import { dueRecord, record } from './fixtures/records.ts';
 import { logStores } from './fixtures/log-stores.ts';
 import { tempDb } from './fixtures/temp-db.ts';
 
 const { open, onCleanup } = logStores();
-
-/** A store-test record due at `dueAt` (ms since the epoch). */
-function dueRecord(topic: string, key: string | undefined, id: string, dueAt: number): TransportRecord {
-  const r = record(topic, key, id);
-  return { ...r, attributes: { ...r.attributes, [DELIVER_AT_ATTRIBUTE]: new Date(dueAt).toISOString() } };
-}
 
 async function allIds(store: ReturnType<typeof open>, topic: string, partitions = 4): Promise<string[]> {
   const ids: string[] = [];
