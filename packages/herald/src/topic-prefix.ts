@@ -46,6 +46,8 @@ export function withTopicPrefix(transport: Transport, prefix: string): Transport
     partition: d.partition,
     offset: d.offset,
     attempt: d.attempt,
+    // The lease signal too, so a handler still learns that its delivery was lost.
+    ...(d.signal === undefined ? {} : { signal: d.signal }),
     ack: () => d.ack(),
     retryLater: (delayMs, error) => d.retryLater(delayMs, error),
     deadLetter: (failure) => d.deadLetter(failure),
