@@ -1,5 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
-
 /**
  * A CloudEvents 1.0 event as Herald handles it. The known extensions are typed attributes: `partitionkey`
  * (partitioning extension), `traceparent`/`tracestate` (distributed tracing extension), `correlationid` and
@@ -33,10 +31,7 @@ export interface CloudEvent<T = unknown> {
   readonly extensions?: Readonly<Record<string, string>>;
 }
 
-/** Generates a new event id: a UUIDv7, sortable by creation time. */
-export function newEventId(): string {
-  return uuidv7();
-}
+export { newEventId } from './event-id.ts';
 
 /** The attribute names Herald maps to typed fields of {@link CloudEvent}; everything else is an extension. */
 export const KNOWN_ATTRIBUTES: ReadonlySet<string> = new Set([
