@@ -1,13 +1,6 @@
 import { batchingHandler, type BatchHandler, type BatchOptions } from './batch-handler.ts';
 import { runHandling } from './causation.ts';
-import {
-  configError,
-  deadLetterReason,
-  describeError,
-  ErrorCodes,
-  HeraldError,
-  type ErrorInfo,
-} from './errors.ts';
+import { configError, deadLetterReason, describeError, ErrorCodes, HeraldError } from './errors.ts';
 import type { EventData, EventDefinition } from './event-definition.ts';
 import { checkName } from './names.ts';
 import type { CloudEvent } from './message.ts';
@@ -19,6 +12,7 @@ import { HandlerSignals } from './handler-signals.ts';
 import { safely } from './safely.ts';
 import type { DeadLetterFailure, Delivery, DeliveryView, Subscription, Transport } from './transport.ts';
 import { rejection } from './rejection.ts';
+import { DeliveryContext } from './delivery-context.ts';
 
 /** What a handler receives besides the event. */
 export interface HandlerContext {
@@ -96,6 +90,27 @@ export interface PipelineRouterOptions {
   readonly outcomes?: RouterOutcomes;
 }
 
+/** The {@link HandlerContext} of one handler call: reads through to the delivery's context (its `signal` lazily). */
+class DeliveryHandlerContext implements HandlerContext {
+  readonly group: string;
+  readonly attempt: number;
+  readonly delivery: DeliveryView;
+  readonly publish: Publisher['publish'];
+  readonly #context: MessageContext;
+
+  constructor(context: MessageContext) {
+    this.group = context.group;
+    this.attempt = context.delivery.attempt;
+    this.delivery = context.delivery;
+    this.publish = context.publish;
+    this.#context = context;
+  }
+
+  get signal(): AbortSignal {
+    return this.#context.signal;
+  }
+}
+
 /** Distinct skipped types remembered per router to log each once; past it the memory starts over. */
 const MAX_REMEMBERED_SKIPPED_TYPES = 1000;
 
@@ -165,15 +180,7 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
     if (entry === undefined) return Promise.resolve();
     const event = { ...context.event, data: context.data } as CloudEvent;
     try {
-      const done = entry.handler(event, {
-        group,
-        attempt: context.delivery.attempt,
-        delivery: context.delivery,
-        get signal() {
-          return context.signal;
-        },
-        publish: context.publish,
-      });
+      const done = entry.handler(event, new DeliveryHandlerContext(context));
       return done instanceof Promise ? done : Promise.resolve(done);
     } catch (error) {
       return rejection(error);
@@ -247,45 +254,13 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
       });
       return;
     }
-    // Handlers and middleware see the delivery, not the means to settle it: that stays here (and in `settle`).
-    const lease = delivery.signal;
-    const view: DeliveryView = Object.freeze({
-      record: delivery.record,
-      group: delivery.group,
-      partition: delivery.partition,
-      offset: delivery.offset,
-      attempt: delivery.attempt,
-      ...(lease === undefined ? {} : { signal: lease }),
-    });
-    // Made when first read: most handlings never look at their signal.
-    let followed: ReturnType<HandlerSignals['follow']> | undefined;
-    let settled = false;
-    // Lost lease: the transport redelivers the event, so settling this copy could only duplicate or lose it.
-    const settle = (action: () => Promise<void>): Promise<void> => {
-      if (settled) return Promise.reject(new HeraldError(ErrorCodes.HANDLER, 'Delivery settled twice'));
-      settled = true;
-      return lease?.aborted === true ? Promise.resolve() : action();
-    };
-    const context: MessageContext = {
-      delivery: view,
+    const context = new DeliveryContext(delivery, event, handlers.get(event.type)?.definition, {
       group,
-      event,
-      definition: handlers.get(event.type)?.definition,
-      data: event.data,
-      tries: 0,
-      get signal() {
-        followed ??= signals.follow(lease);
-        return followed.signal;
-      },
+      signals,
       publish: (definition, data, publishOptions) =>
         runHandling(event, () => publisher.publish(definition, data, publishOptions)),
-      get settled() {
-        return settled;
-      },
-      retryLater: (delayMs: number, error: ErrorInfo) => settle(() => delivery.retryLater(delayMs, error)),
-      deadLetter: (failure: DeadLetterFailure) =>
-        settle(() => sendToDeadLetters(delivery, event.type, failure)),
-    };
+      deadLetter: (failure) => sendToDeadLetters(delivery, event.type, failure),
+    });
     if (context.definition === undefined) {
       await skip(delivery, event.type);
       return;
@@ -293,17 +268,17 @@ export function createPipelineRouter(options: PipelineRouterOptions): Router {
     try {
       await runHandling(event, () => chain(context));
     } catch (error) {
-      if (settled) {
+      if (context.settled) {
         onError(error);
         return;
       }
       // Only reached with a custom pipeline that lets errors escape: redeliver rather than lose the event.
-      await settle(() => delivery.retryLater(1000, describeError(error)));
+      await context.settle(() => delivery.retryLater(1000, describeError(error)));
       return;
     } finally {
-      followed?.release();
+      context.release();
     }
-    if (!settled) await settle(() => delivery.ack());
+    if (!context.settled) await context.settle(() => delivery.ack());
   }
 
   const router: Router = {

@@ -40,10 +40,55 @@ export function settleOnce(
   actions: SettleActions,
   options: SettleOnceOptions,
 ): Delivery {
-  let settled = false;
-  const settle = async (action: SettleAction, run: () => Promise<void>): Promise<void> => {
-    if (settled) throw new HeraldError(ErrorCodes.TRANSPORT, `${options.subject} settled twice`);
-    settled = true;
+  return new OnceSettledDelivery(fields, actions, options);
+}
+
+/**
+ * The delivery {@link settleOnce} returns: a class, so each delivery is one object of one shape with its methods on
+ * the prototype, not a spread of the fields plus four closures.
+ */
+class OnceSettledDelivery implements Delivery {
+  readonly record: Delivery['record'];
+  readonly group: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly attempt: number;
+  readonly signal: AbortSignal | undefined;
+  readonly #actions: SettleActions;
+  readonly #options: SettleOnceOptions;
+  #settled = false;
+
+  constructor(
+    fields: Omit<Delivery, keyof SettleActions>,
+    actions: SettleActions,
+    options: SettleOnceOptions,
+  ) {
+    this.record = fields.record;
+    this.group = fields.group;
+    this.partition = fields.partition;
+    this.offset = fields.offset;
+    this.attempt = fields.attempt;
+    this.signal = fields.signal;
+    this.#actions = actions;
+    this.#options = options;
+  }
+
+  ack(): Promise<void> {
+    return this.#settle('ack', () => this.#actions.ack());
+  }
+
+  retryLater(delayMs: number, error: ErrorInfo): Promise<void> {
+    return this.#settle('retryLater', () => this.#actions.retryLater(delayMs, error));
+  }
+
+  deadLetter(failure: DeadLetterFailure): Promise<void> {
+    return this.#settle('deadLetter', () => this.#actions.deadLetter(failure));
+  }
+
+  async #settle(action: SettleAction, run: () => Promise<void>): Promise<void> {
+    const options = this.#options;
+    if (this.#settled) throw new HeraldError(ErrorCodes.TRANSPORT, `${options.subject} settled twice`);
+    this.#settled = true;
     options.onClaim?.();
     if (options.skip?.() === true) return;
     try {
@@ -51,12 +96,5 @@ export function settleOnce(
     } catch (error) {
       throw options.onFailure === undefined ? error : options.onFailure(error, action);
     }
-  };
-  return {
-    ...fields,
-    ack: () => settle('ack', () => actions.ack()),
-    retryLater: (delayMs: number, error: ErrorInfo) =>
-      settle('retryLater', () => actions.retryLater(delayMs, error)),
-    deadLetter: (failure: DeadLetterFailure) => settle('deadLetter', () => actions.deadLetter(failure)),
-  };
+  }
 }
