@@ -147,8 +147,9 @@ describe('postgres outbox: scheduled rows', { skip: skipUnlessDatabase }, () => 
   it('releases each of 60 held rows exactly once with two relays running concurrently', async () => {
     const { outbox, open, bus, received } = await setup('two');
     const n = 60;
-    // Due in 300-900 ms, in transactions of up to 4 rows.
-    const base = Date.now() + 300;
+    // Due 2.0-2.55 s from now, in transactions of up to 4 rows: far enough that none is due before every row is
+    // written, even on a loaded machine (a row due in the past goes straight to the outbox, not held).
+    const base = Date.now() + 2000;
     for (let i = 0; i < n; i += 4) {
       await transaction(outbox.pool, async (client) => {
         for (let j = i; j < Math.min(n, i + 4); j++) {
@@ -187,7 +188,8 @@ describe('postgres outbox: scheduled rows', { skip: skipUnlessDatabase }, () => 
     const { outbox, open } = await setup('race');
     const other = await open();
     const n = 40;
-    const deliverAt = new Date(Date.now() + 200);
+    // Far enough that every row is written before any is due, even on a loaded machine.
+    const deliverAt = new Date(Date.now() + 2000);
     await transaction(outbox.pool, async (client) => {
       for (let i = 0; i < n; i++)
         await outbox.emit(client, Reminder, { key: `k${i % 5}`, n: i }, { deliverAt });
@@ -214,7 +216,8 @@ describe('postgres outbox: scheduled rows', { skip: skipUnlessDatabase }, () => 
   it('a move that fails half-way leaves every row held, and the next one moves them', async () => {
     const { schema, outbox } = await setup('atomic');
     const s = `"${schema}"`;
-    const deliverAt = new Date(Date.now() + 100);
+    // Far enough that all three are held before any is due, even on a loaded machine.
+    const deliverAt = new Date(Date.now() + 1500);
     for (let i = 0; i < 3; i++) await emit(outbox, { key: 'a', n: i }, { deliverAt });
     // The insert into the outbox table, after the delete from the scheduled one, fails.
     await outbox.pool.query(`CREATE FUNCTION ${s}.refuse() RETURNS trigger LANGUAGE plpgsql AS
